@@ -1,0 +1,23 @@
+// Builds every entry of the package into dist/. Types come from `tsc -p tsconfig.build.json`.
+import { build } from 'esbuild';
+
+/** Node packages stay external: users install them with the package. comlink is bundled (its ESM has no exports map). */
+const external = ['ws', 'piscina', 'bufferutil', 'utf-8-validate'];
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
+
+await Promise.all([
+  // The facade, as ESM and as CommonJS (Electron main processes are often CommonJS).
+  build({ ...common, entryPoints: { index: 'src/index.ts', global: 'src/global.ts' }, format: 'esm', outdir: 'dist' }),
+  build({
+    ...common,
+    entryPoints: { index: 'src/index.ts', global: 'src/global.ts' },
+    format: 'cjs',
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    // The facade finds its worker beside itself through import.meta.url, which CommonJS lacks.
+    define: { 'import.meta.url': '__qqModuleUrl' },
+    banner: { js: 'const __qqModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  }),
+  // The worker-thread host: its own file, loaded by piscina.
+  build({ ...common, entryPoints: { 'node-thread': 'src/worker/node-thread.ts' }, format: 'esm', outdir: 'dist' }),
+]);

@@ -1,0 +1,65 @@
+/** success/fail/complete delivery, and the Promise style of the global send/close. */
+import type { GeneralCallbackResult } from '../shared/types.js';
+import { isOptionsObject } from '../shared/validate.js';
+
+/** Calls a user function; a throw is reported and never reaches the library. */
+export function safeCall<T>(fn: unknown, arg: T): void {
+  if (typeof fn !== 'function') return;
+  try {
+    fn(arg);
+  } catch (error) {
+    console.error('qq-socket-worker: a callback threw', error);
+  }
+}
+
+/** How one API call reports its outcome: exactly once, success or fail, then complete. */
+export interface Reply {
+  ok(result: GeneralCallbackResult): void;
+  fail(errMsg: string): void;
+}
+
+const noop = (): void => {};
+
+/** A reply through the success/fail/complete of `option` (anything may be passed). */
+export function callbackReply(option: unknown): Reply {
+  if (!isOptionsObject(option)) return { ok: noop, fail: noop };
+  const { success, fail, complete } = option;
+  let done = false;
+  return {
+    ok(result) {
+      if (done) return;
+      done = true;
+      safeCall(success, result);
+      safeCall(complete, result);
+    },
+    fail(errMsg) {
+      if (done) return;
+      done = true;
+      const result = { errMsg };
+      safeCall(fail, result);
+      safeCall(complete, result);
+    },
+  };
+}
+
+const hasCallback = (option: unknown): boolean =>
+  isOptionsObject(option) &&
+  (typeof option.success === 'function' || typeof option.fail === 'function' || typeof option.complete === 'function');
+
+/**
+ * The reply for a global `sendSocketMessage`/`closeSocket`: callbacks when the options carry
+ * any, else a Promise (WeChat's rule). The Promise is marked handled, so a rejection nobody
+ * awaits cannot crash the process, and is logged instead.
+ */
+export function replyOrPromise(option: unknown): { reply: Reply; promise: Promise<GeneralCallbackResult> | undefined } {
+  if (hasCallback(option)) return { reply: callbackReply(option), promise: undefined };
+  let reply: Reply = { ok: noop, fail: noop };
+  const promise = new Promise<GeneralCallbackResult>((resolve, reject) => {
+    reply = { ok: resolve, fail: (errMsg) => reject({ errMsg }) };
+  });
+  promise.catch((result: GeneralCallbackResult) => console.error(`qq-socket-worker: ${result.errMsg}`));
+  return { reply, promise };
+}
+
+/** Runs `fn` after the current call returned (WeChat runs some of these synchronously; we never do). */
+export const soon = (fn: () => void): void => queueMicrotask(fn);

@@ -1,0 +1,150 @@
+/**
+ * The facade's end of one host: batches commands toward it (one post per turn), dispatches the
+ * event batches it sends back, and turns the host's death into onError + onClose(1006).
+ */
+import type { Remote } from 'comlink';
+import { hostDied } from '../shared/errors.js';
+import type { Batch, Command, HostControl, HostEvent } from '../shared/protocol.js';
+
+/** The data port as both Node's and the web's MessagePort offer it. */
+export interface DataPort {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  close(): void;
+}
+
+/** What a backend provides: a running host and the means to reach it. */
+export interface HostLink {
+  data: DataPort;
+  control: Remote<HostControl>;
+  /** Settles when the host is gone: resolves after a clean end, rejects with why it died. */
+  ended: Promise<unknown>;
+  /** Frees the link's ports and proxies (the host has ended); resolves once they are released. */
+  dispose(): Promise<void>;
+}
+
+/** What the client calls on a task. */
+export interface EventSink {
+  deliver(event: HostEvent): void;
+  hostDied(errMsg: string): void;
+}
+
+/** How long a cleanly finished host's `ended` frame may trail the end of its thread task. */
+const ENDED_FRAME_GRACE_MS = 1000;
+
+export class HostClient {
+  readonly link: HostLink;
+  readonly #sinks = new Map<number, EventSink>();
+  #out: Command[] = [];
+  #transfer: ArrayBuffer[] = [];
+  #flushQueued = false;
+  /** running → ending (shutdown sent) → gone (ended event, or the host died) */
+  #state: 'running' | 'ending' | 'gone' = 'running';
+  #endedResolve: (() => void) | undefined;
+  #lostTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #gone: Promise<void>;
+
+  constructor(link: HostLink) {
+    this.link = link;
+    this.#gone = new Promise((resolve) => {
+      this.#endedResolve = resolve;
+    });
+    link.data.addEventListener('message', this.#onBatch);
+    link.ended.then(
+      () => this.#lost('the host ended unexpectedly', this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
+      (error: unknown) => this.#lost(String((error as Error)?.message ?? error), 0),
+    );
+  }
+
+  /** Whether new tasks may use this host. */
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Adds a task whose events this client dispatches. */
+  attach(id: number, sink: EventSink): void {
+    this.#sinks.set(id, sink);
+  }
+
+  /** Queues a command; all commands of one turn go out in one post. */
+  post(command: Command, transfer?: ArrayBuffer): void {
+    if (this.#state === 'gone') return; // the tasks were already told the host died
+    this.#out.push(command);
+    if (transfer !== undefined) this.#transfer.push(transfer);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  #flush = (): void => {
+    this.#flushQueued = false;
+    if (this.#out.length === 0 || this.#state === 'gone') return;
+    const batch = this.#out;
+    const transfer = this.#transfer;
+    this.#out = [];
+    this.#transfer = [];
+    this.link.data.postMessage(batch, transfer);
+  };
+
+  #onBatch = (event: { data: unknown }): void => {
+    const batch = event.data as Batch<HostEvent>;
+    for (const frame of batch) {
+      if (frame.type === 'ended') {
+        this.#end();
+        continue;
+      }
+      const sink = this.#sinks.get(frame.id);
+      if (sink === undefined) continue;
+      if (frame.type === 'close') this.#sinks.delete(frame.id);
+      sink.deliver(frame);
+    }
+  };
+
+  /**
+   * Asks the host to close every socket (1001) and end. Resolves once every task got its close
+   * and the host is gone.
+   */
+  shutdown(): Promise<void> {
+    if (this.#state === 'running') {
+      this.#state = 'ending';
+      this.post({ type: 'shutdown' });
+      this.#flush();
+    }
+    return this.#gone;
+  }
+
+  #end(): void {
+    if (this.#state === 'gone') return;
+    this.#state = 'gone';
+    clearTimeout(this.#lostTimer);
+    // Every task got its close before `ended`; anything left never reached the host.
+    this.#failAll('the host ended');
+    // The thread's task settles right after `ended`; dispose once it has, so no port stays.
+    this.link.ended.then(this.#dispose, this.#dispose);
+  }
+
+  /**
+   * The host's task settled outside of `ended`. Its last batches travel on the data port, which
+   * has no order with the thread's own channel: give them `graceMs` to arrive first.
+   */
+  #lost(why: string, graceMs: number): void {
+    if (this.#state === 'gone') return;
+    this.#lostTimer = setTimeout(() => {
+      if (this.#state === 'gone') return;
+      this.#state = 'gone';
+      this.#failAll(why);
+      this.#dispose();
+    }, graceMs);
+  }
+
+  #failAll(why: string): void {
+    const sinks = [...this.#sinks.values()];
+    this.#sinks.clear();
+    for (const sink of sinks) sink.hostDied(hostDied(why));
+  }
+
+  #dispose = (): void => {
+    void this.link.dispose().then(this.#endedResolve);
+  };
+}

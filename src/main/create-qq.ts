@@ -1,0 +1,253 @@
+/** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
+import { errors, ok } from '../shared/errors.js';
+import { type HostConfig, PROTOCOL_VERSION, type TlsConfig } from '../shared/protocol.js';
+import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
+import {
+  type Checked,
+  checkHeaders,
+  checkOptional,
+  checkProtocols,
+  checkUrl,
+  isOptionsObject,
+} from '../shared/validate.js';
+import { inlineLink, releaseIdlePools, threadLink } from './backends.js';
+import { callbackReply, soon } from './callbacks.js';
+import { HostClient } from './client.js';
+import { GlobalBinding } from './global-binding.js';
+import { type EventName, type EventResults, SocketTaskImpl, type TaskOwner } from './socket-task.js';
+
+/** semantics.md: "At most maxConnections (default 5) tasks per qq instance". */
+const DEFAULT_MAX_CONNECTIONS = 5;
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** A host with no socket is released after this long (a quick reconnect reuses it). */
+const IDLE_RELEASE_MS = 1000;
+
+/** createQQ options after validation. */
+interface ResolvedOptions {
+  backend: 'thread' | 'inline';
+  maxConnections: number;
+  connectTimeout: number;
+  allowedHosts: readonly string[] | undefined;
+  requireSecure: boolean;
+  maxPayload: number;
+  tls: TlsConfig | undefined;
+  threads: number;
+}
+
+const optionError = (name: string, expected: string): TypeError =>
+  new TypeError(`createQQ: options.${name} must be ${expected}`);
+
+const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+
+const isPem = (value: unknown): boolean =>
+  typeof value === 'string' || (typeof value === 'object' && value !== null && ArrayBuffer.isView(value));
+const pemText = (value: unknown): string =>
+  typeof value === 'string' ? value : new TextDecoder().decode(value as ArrayBufferView);
+
+function resolveTls(tls: unknown): TlsConfig | undefined {
+  if (tls === undefined) return undefined;
+  if (!isOptionsObject(tls)) throw optionError('tls', 'an object');
+  const out: TlsConfig = {};
+  const { ca, cert, key, rejectUnauthorized } = tls;
+  if (ca !== undefined) {
+    const list = Array.isArray(ca) ? ca : [ca];
+    if (!list.every(isPem)) throw optionError('tls.ca', 'a PEM string or Buffer, or an array of them');
+    out.ca = list.map(pemText);
+  }
+  if (cert !== undefined) {
+    if (!isPem(cert)) throw optionError('tls.cert', 'a PEM string or Buffer');
+    out.cert = pemText(cert);
+  }
+  if (key !== undefined) {
+    if (!isPem(key)) throw optionError('tls.key', 'a PEM string or Buffer');
+    out.key = pemText(key);
+  }
+  if (rejectUnauthorized !== undefined) {
+    if (typeof rejectUnauthorized !== 'boolean') throw optionError('tls.rejectUnauthorized', 'a boolean');
+    out.rejectUnauthorized = rejectUnauthorized;
+  }
+  return out;
+}
+
+/** Validates createQQ options; a wrong one throws a TypeError naming it. */
+function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (!isOptionsObject(options)) throw new TypeError('createQQ: options must be an object');
+  const o = options as QQOptions & Record<string, unknown>;
+  const backend = o.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'thread' && backend !== 'inline') {
+    throw optionError('backend', "'auto', 'thread' or 'inline'");
+  }
+  if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
+    throw optionError('maxConnections', 'a positive integer');
+  }
+  if (o.connectTimeout !== undefined && !isPositiveInteger(o.connectTimeout)) {
+    throw optionError('connectTimeout', 'a positive integer (ms)');
+  }
+  if (
+    o.allowedHosts !== undefined &&
+    !(Array.isArray(o.allowedHosts) && o.allowedHosts.every((h) => typeof h === 'string' && h !== ''))
+  ) {
+    throw optionError('allowedHosts', 'an array of host names');
+  }
+  if (o.requireSecure !== undefined && typeof o.requireSecure !== 'boolean') {
+    throw optionError('requireSecure', 'a boolean');
+  }
+  if (o.maxPayload !== undefined && !isPositiveInteger(o.maxPayload)) {
+    throw optionError('maxPayload', 'a positive integer (bytes)');
+  }
+  if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
+  return {
+    backend: backend === 'inline' ? 'inline' : 'thread',
+    maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    connectTimeout: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    allowedHosts: o.allowedHosts === undefined ? undefined : [...o.allowedHosts],
+    requireSecure: o.requireSecure ?? false,
+    maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    tls: resolveTls(o.tls),
+    threads: o.threads ?? 1,
+  };
+}
+
+/** The connectSocket options after validation, or the errMsg to fail with. */
+function checkConnect(option: unknown, o: ResolvedOptions) {
+  if (!isOptionsObject(option))
+    return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) } as const;
+  const checks = {
+    url: checkUrl(option.url, o),
+    headers: checkHeaders(option.header),
+    protocols: checkProtocols(option.protocols),
+    tcpNoDelay: checkOptional(option, 'tcpNoDelay', 'Boolean', false),
+    perMessageDeflate: checkOptional(option, 'perMessageDeflate', 'Boolean', false),
+    timeout: checkOptional(option, 'timeout', 'Number', o.connectTimeout),
+  };
+  for (const check of Object.values(checks) as Checked<unknown>[]) {
+    if (!check.ok) return check;
+  }
+  const value = Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, (c as { value: unknown }).value])) as {
+    [K in keyof typeof checks]: (typeof checks)[K] extends Checked<infer T> ? T : never;
+  };
+  return { ok: true, value } as const;
+}
+
+class QQInstance implements TaskOwner {
+  readonly #options: ResolvedOptions;
+  readonly #binding = new GlobalBinding();
+  /** Tasks that are CONNECTING, OPEN or CLOSING: the ones that hold a connection slot. */
+  readonly #live = new Set<SocketTaskImpl>();
+  #client: HostClient | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextId = 1;
+  #destroyed: Promise<void> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+  }
+
+  connectSocket(option: ConnectSocketOption): SocketTask {
+    const reply = callbackReply(option);
+    const id = this.#nextId++;
+    const url = isOptionsObject(option) && typeof option.url === 'string' ? option.url : '';
+    const refuse = (errMsg: string): SocketTask => {
+      soon(() => reply.fail(errMsg));
+      return new SocketTaskImpl(id, url);
+    };
+    if (this.#destroyed !== undefined) return refuse(errors.destroyed());
+    const checked = checkConnect(option, this.#options);
+    if (!checked.ok) return refuse(checked.errMsg);
+    if (this.#live.size >= this.#options.maxConnections) {
+      return refuse(errors.exceedMaxConcurrent(this.#options.maxConnections));
+    }
+    const client = this.#host();
+    const task = new SocketTaskImpl(id, url, client, this);
+    this.#live.add(task);
+    client.attach(id, task);
+    this.#binding.offer(task);
+    client.post({ type: 'connect', id, ...checked.value });
+    soon(() => reply.ok({ errMsg: ok('connectSocket'), socketTaskId: id } as never));
+    return task;
+  }
+
+  /** The running host, started on first use and again after it died or was released. */
+  #host(): HostClient {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.#client?.running) return this.#client;
+    const config: HostConfig = {
+      protocolVersion: PROTOCOL_VERSION,
+      maxPayload: this.#options.maxPayload,
+      tls: this.#options.tls,
+    };
+    const link = this.#options.backend === 'inline' ? inlineLink(config) : threadLink(config, this.#options.threads);
+    this.#client = new HostClient(link);
+    return this.#client;
+  }
+
+  released(task: SocketTaskImpl): void {
+    this.#live.delete(task);
+    if (this.#live.size > 0 || this.#client === undefined || this.#destroyed !== undefined) return;
+    // No socket left: let the host go, so an app that never calls destroy() can still exit.
+    const client = this.#client;
+    this.#idleTimer = setTimeout(() => {
+      if (this.#client === client && this.#live.size === 0) {
+        this.#client = undefined;
+        void client.shutdown();
+      }
+    }, IDLE_RELEASE_MS);
+    (this.#idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  emitGlobal<K extends EventName>(name: K, task: SocketTaskImpl, result: EventResults[K]): void {
+    this.#binding.emit(name, task, result);
+  }
+
+  destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      clearTimeout(this.#idleTimer);
+      const client = this.#client;
+      this.#client = undefined;
+      if (client !== undefined) await client.shutdown();
+      await releaseIdlePools();
+    })();
+    return this.#destroyed;
+  }
+
+  /** The object handed to users: plain functions, so `const { connectSocket } = qq` works. */
+  api(): QQ {
+    const b = this.#binding;
+    const qq = {
+      connectSocket: (option: ConnectSocketOption) => this.connectSocket(option),
+      sendSocketMessage: (option: unknown) => b.sendSocketMessage(option),
+      closeSocket: (option?: unknown) => b.closeSocket(option),
+      onSocketOpen: (cb: unknown) => b.set('open', cb),
+      onSocketMessage: (cb: unknown) => b.set('message', cb),
+      onSocketError: (cb: unknown) => b.set('error', cb),
+      onSocketClose: (cb: unknown) => b.set('close', cb),
+      offSocketOpen: () => b.set('open', undefined),
+      offSocketMessage: () => b.set('message', undefined),
+      offSocketError: () => b.set('error', undefined),
+      offSocketClose: () => b.set('close', undefined),
+      destroy: () => this.destroy(),
+    };
+    Object.defineProperty(qq, DEBUG, {
+      value: {
+        stats: () => this.#client?.link.control.stats(),
+        crash: (how: string) => this.#client?.link.control.crash(how as never),
+      },
+    });
+    return qq as unknown as QQ;
+  }
+}
+
+/** Test and diagnostics hook (not public API): `qq[Symbol.for('qq-socket-worker.debug')]`. */
+const DEBUG = Symbol.for('qq-socket-worker.debug');
+
+/**
+ * Creates a `qq` object: the QQ mini-program WebSocket API with every socket in a host off the
+ * main thread. Each call returns an independent instance (its own limit, binding and host).
+ * @throws TypeError when an option has the wrong type or value.
+ */
+export function createQQ(options?: QQOptions): QQ {
+  return new QQInstance(resolveOptions(options)).api();
+}

@@ -1,0 +1,307 @@
+/** SocketTask: the facade of one socket. Holds no socket, only state mirrored from the host. */
+import { ABNORMAL_CLOSURE_REASON, errors, ok } from '../shared/errors.js';
+import type { Command, HostEvent, OpenEvent, SendFrame } from '../shared/protocol.js';
+import type {
+  CloseSocketOption,
+  OnCloseCallback,
+  OnCloseResult,
+  OnErrorCallback,
+  OnErrorResult,
+  OnMessageCallback,
+  OnMessageResult,
+  OnOpenCallback,
+  OnOpenResult,
+  ReadyState,
+  SendSocketMessageOption,
+  SocketData,
+  SocketTask,
+} from '../shared/types.js';
+import { checkClose, checkSendData, isOptionsObject, utf8ByteLength } from '../shared/validate.js';
+import { callbackReply, type Reply, safeCall, soon } from './callbacks.js';
+
+/** Results by event name. */
+export interface EventResults {
+  open: OnOpenResult;
+  message: OnMessageResult;
+  error: OnErrorResult;
+  close: OnCloseResult;
+}
+export type EventName = keyof EventResults;
+
+/** Where a task's commands go: the host client it was created on. */
+export interface CommandSink {
+  post(command: Command, transfer?: ArrayBuffer): void;
+}
+
+/** What a task tells the qq instance that made it. */
+export interface TaskOwner {
+  /** The task reached CLOSED: its connection slot is free. */
+  released(task: SocketTaskImpl): void;
+  /** Forwards an event to the global `qq.onSocket*` slot when the task is bound. */
+  emitGlobal<K extends EventName>(name: K, task: SocketTaskImpl, result: EventResults[K]): void;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** One accepted send, waiting for the host to hand it to the socket. */
+interface PendingSend {
+  reply: Reply;
+  bytes: number;
+}
+
+/** The bytes to post for one send, copied (or moved with `transfer`) at call time. */
+function prepare(
+  data: SocketData,
+  move: boolean,
+): { frameData: string | ArrayBuffer; offset?: number; length?: number; bytes: number } {
+  if (typeof data === 'string') return { frameData: data, bytes: utf8ByteLength(data) };
+  if (ArrayBuffer.isView(data)) {
+    const { buffer, byteOffset, byteLength } = data;
+    if (move && buffer instanceof ArrayBuffer && byteOffset + byteLength <= buffer.byteLength) {
+      const moved = structuredClone(buffer, { transfer: [buffer] });
+      return { frameData: moved, offset: byteOffset, length: byteLength, bytes: byteLength };
+    }
+    // slice() on a Uint8Array copies into a fresh, unshared ArrayBuffer (even from a SharedArrayBuffer).
+    return { frameData: new Uint8Array(buffer, byteOffset, byteLength).slice().buffer, bytes: byteLength };
+  }
+  const bytes = data.byteLength;
+  return { frameData: move ? structuredClone(data, { transfer: [data] }) : data.slice(0), bytes };
+}
+
+/** Whether the buffer behind `data` was detached (transferred away); slicing it would throw. */
+function isDetached(data: SocketData): boolean {
+  if (typeof data === 'string') return false;
+  try {
+    new Uint8Array(ArrayBuffer.isView(data) ? data.buffer : data, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export class SocketTaskImpl implements SocketTask {
+  readonly CONNECTING = CONNECTING;
+  readonly OPEN = OPEN;
+  readonly CLOSING = CLOSING;
+  readonly CLOSED = CLOSED;
+  readonly socketTaskId: number;
+  readonly url: string;
+
+  #state: ReadyState;
+  #protocol = '';
+  #buffered = 0;
+  readonly #sink: CommandSink | undefined;
+  readonly #owner: TaskOwner | undefined;
+  readonly #listeners: { [K in EventName]: Set<(result: EventResults[K]) => void> } = {
+    open: new Set(),
+    message: new Set(),
+    error: new Set(),
+    close: new Set(),
+  };
+  /** Sends in call order; settled from the head as the host acknowledges them. */
+  #pending: PendingSend[] = [];
+  #pendingHead = 0;
+  /** Set by close() during CONNECTING: the close wins over whatever the handshake does. */
+  #abort: { code: number; reason: string } | undefined;
+
+  /**
+   * A task with no sink starts CLOSED: the one connectSocket returns for a parameter error.
+   */
+  constructor(id: number, url: string, sink?: CommandSink, owner?: TaskOwner) {
+    this.socketTaskId = id;
+    this.url = url;
+    this.#sink = sink;
+    this.#owner = owner;
+    this.#state = sink === undefined ? CLOSED : CONNECTING;
+  }
+
+  get readyState(): ReadyState {
+    return this.#state;
+  }
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  onOpen(callback: OnOpenCallback): void {
+    this.#on('open', callback);
+  }
+  onMessage(callback: OnMessageCallback): void {
+    this.#on('message', callback);
+  }
+  onError(callback: OnErrorCallback): void {
+    this.#on('error', callback);
+  }
+  onClose(callback: OnCloseCallback): void {
+    this.#on('close', callback);
+  }
+  offOpen(callback: OnOpenCallback): void {
+    this.#listeners.open.delete(callback);
+  }
+  offMessage(callback: OnMessageCallback): void {
+    this.#listeners.message.delete(callback);
+  }
+  offError(callback: OnErrorCallback): void {
+    this.#listeners.error.delete(callback);
+  }
+  offClose(callback: OnCloseCallback): void {
+    this.#listeners.close.delete(callback);
+  }
+
+  #on<K extends EventName>(name: K, callback: (result: EventResults[K]) => void): void {
+    if (typeof callback !== 'function') {
+      console.error(`qq-socket-worker: SocketTask.on${name[0]?.toUpperCase()}${name.slice(1)} needs a function`);
+      return;
+    }
+    this.#listeners[name].add(callback);
+  }
+
+  send(option: SendSocketMessageOption): void {
+    this.sendWith(option, callbackReply(option), errors.taskNotOpen());
+  }
+
+  /**
+   * The send shared by `task.send` and `qq.sendSocketMessage`; they differ only in how they
+   * reply and in the not-OPEN errMsg.
+   */
+  sendWith(option: unknown, reply: Reply, notOpenErrMsg: string): void {
+    if (!isOptionsObject(option)) {
+      soon(() => reply.fail(errors.parameterNotObject('sendSocketMessage', option)));
+      return;
+    }
+    const checked = checkSendData(option.data);
+    if (!checked.ok) {
+      soon(() => reply.fail(checked.errMsg));
+      return;
+    }
+    if (this.#state !== OPEN || this.#sink === undefined) {
+      soon(() => reply.fail(notOpenErrMsg));
+      return;
+    }
+    if (isDetached(checked.value)) {
+      soon(() => reply.fail(errors.dataDetached()));
+      return;
+    }
+    const { frameData, offset, length, bytes } = prepare(checked.value, option.transfer === true);
+    const frame: SendFrame = { type: 'send', id: this.socketTaskId, data: frameData };
+    if (offset !== undefined) {
+      frame.offset = offset;
+      frame.length = length;
+    }
+    this.#pending.push({ reply, bytes });
+    this.#buffered += bytes;
+    this.#sink.post(frame, typeof frameData === 'string' ? undefined : frameData);
+  }
+
+  close(option?: CloseSocketOption): void {
+    this.closeWith(option, callbackReply(option), errors.globalNotConnected('closeSocket'));
+  }
+
+  /** The close shared by `task.close` and `qq.closeSocket`. */
+  closeWith(option: unknown, reply: Reply, notConnectedErrMsg: string): void {
+    if (option !== undefined && !isOptionsObject(option)) {
+      soon(() => reply.fail(errors.parameterNotObject('closeSocket', option)));
+      return;
+    }
+    const checked = checkClose(option ?? {});
+    if (!checked.ok) {
+      soon(() => reply.fail(checked.errMsg));
+      return;
+    }
+    if ((this.#state !== CONNECTING && this.#state !== OPEN) || this.#sink === undefined) {
+      soon(() => reply.fail(notConnectedErrMsg));
+      return;
+    }
+    const { code, reason } = checked.value;
+    if (this.#state === CONNECTING) this.#abort = { code, reason };
+    this.#state = CLOSING;
+    this.#sink.post({ type: 'close', id: this.socketTaskId, code, reason });
+    soon(() => reply.ok({ errMsg: ok('closeSocket') }));
+  }
+
+  /** Applies one event from the host. */
+  deliver(event: HostEvent): void {
+    switch (event.type) {
+      case 'open':
+        if (this.#state !== CONNECTING) return; // close() during CONNECTING wins
+        this.#state = OPEN;
+        this.#protocol = event.protocol;
+        this.#emit('open', { header: event.header, profile: toProfile(event.profile) });
+        return;
+      case 'message':
+        if (this.#abort !== undefined || this.#state === CLOSED) return;
+        this.#emit('message', { data: event.data });
+        return;
+      case 'error':
+        if (this.#abort !== undefined || this.#state === CLOSED) return;
+        this.#emit('error', { errMsg: event.errMsg });
+        return;
+      case 'close':
+        this.#finish(event.code, event.reason);
+        return;
+      case 'sent':
+        this.#settleSends(event.count, event.errMsg);
+        return;
+      case 'ended':
+        return;
+      default:
+        event satisfies never;
+    }
+  }
+
+  /** The host went away without closing this socket. */
+  hostDied(errMsg: string): void {
+    if (this.#state === CLOSED) return;
+    if (this.#abort === undefined) this.#emit('error', { errMsg });
+    this.#finish(1006, ABNORMAL_CLOSURE_REASON);
+  }
+
+  #finish(code: number, reason: string): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#settleSends(this.#pending.length - this.#pendingHead, errors.sendAborted());
+    this.#owner?.released(this);
+    this.#emit('close', this.#abort ?? { code, reason });
+  }
+
+  #settleSends(count: number, errMsg: string | undefined): void {
+    for (let i = 0; i < count && this.#pendingHead < this.#pending.length; i++) {
+      const send = this.#pending[this.#pendingHead] as PendingSend;
+      this.#pending[this.#pendingHead++] = undefined as unknown as PendingSend;
+      this.#buffered -= send.bytes;
+      if (errMsg === undefined) send.reply.ok({ errMsg: ok('sendSocketMessage') });
+      else send.reply.fail(errMsg);
+    }
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending = [];
+      this.#pendingHead = 0;
+    }
+  }
+
+  #emit<K extends EventName>(name: K, result: EventResults[K]): void {
+    const listeners = this.#listeners[name];
+    if (listeners.size === 1) {
+      for (const listener of listeners) safeCall(listener, result);
+    } else if (listeners.size > 1) {
+      for (const listener of [...listeners]) safeCall(listener, result);
+    }
+    this.#owner?.emitGlobal(name, this, result);
+  }
+}
+
+/** Host timestamps (absolute ms) to the spec's profile on this thread's performance clock. */
+function toProfile(p: OpenEvent['profile']): OnOpenResult['profile'] {
+  const origin = performance.timeOrigin;
+  const connectEnd = p.connectEnd > 0 ? p.connectEnd : p.connectStart;
+  return {
+    connectStart: p.connectStart - origin,
+    connectEnd: connectEnd - origin,
+    handshakeCost: p.handshakeEnd - connectEnd,
+    cost: p.handshakeEnd - p.connectStart,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Every errMsg the library produces, built in one place. Each string of
+ * `shared/spec/semantics.md` appears here exactly once.
+ */
+
+/** The API names that prefix an errMsg. */
+export type ApiName = 'connectSocket' | 'sendSocketMessage' | 'closeSocket' | 'SocketTask.send';
+
+/** `"<api>:ok"` */
+export const ok = (api: ApiName): string => `${api}:ok`;
+
+/** `"<api>:fail <detail>"` */
+export const fail = (api: ApiName, detail: string): string => `${api}:fail ${detail}`;
+
+/** The JavaScript type names the mini-program runtime uses in parameter errors. */
+export type TypeName =
+  | 'Undefined'
+  | 'Null'
+  | 'Number'
+  | 'Boolean'
+  | 'String'
+  | 'Object'
+  | 'Array'
+  | 'Function'
+  | 'Symbol'
+  | 'BigInt';
+
+/** Names the type of `value` as the mini-program runtime does in `parameter error` messages. */
+export function typeName(value: unknown): TypeName {
+  if (value === undefined) return 'Undefined';
+  if (value === null) return 'Null';
+  if (Array.isArray(value)) return 'Array';
+  switch (typeof value) {
+    case 'number':
+      return 'Number';
+    case 'boolean':
+      return 'Boolean';
+    case 'string':
+      return 'String';
+    case 'function':
+      return 'Function';
+    case 'symbol':
+      return 'Symbol';
+    case 'bigint':
+      return 'BigInt';
+    default:
+      return 'Object';
+  }
+}
+
+export const errors = {
+  /** The options argument is not a plain object. */
+  parameterNotObject: (api: ApiName, value: unknown) =>
+    fail(api, `parameter error: parameter should be Object instead of ${typeName(value)}`),
+  /** `url` is not a string. */
+  urlNotString: (value: unknown) =>
+    fail('connectSocket', `parameter error: parameter.url should be String instead of ${typeName(value)}`),
+  invalidUrl: (url: string) => fail('connectSocket', `invalid url "${url}"`),
+  notInDomainList: () => fail('connectSocket', 'url not in domain list'),
+  refererNotAllowed: () => fail('connectSocket', 'header Referer is not allowed'),
+  /** The header value is deliberately left out: it may be a secret. */
+  invalidHeader: (name: string) => fail('connectSocket', `invalid header ${name}`),
+  exceedMaxConcurrent: (max: number) => fail('connectSocket', `exceed max concurrent count ${max}`),
+  connectTimeout: () => fail('connectSocket', 'timeout'),
+  /** Extension: `connectSocket` after `destroy()`. */
+  destroyed: () => fail('connectSocket', 'qq instance is destroyed'),
+
+  dataType: () => fail('sendSocketMessage', 'data must be string or ArrayBuffer'),
+  /** Extension: `transfer: true` on a buffer that cannot be moved (already detached). */
+  dataDetached: () => fail('sendSocketMessage', 'data is a detached ArrayBuffer'),
+  taskNotOpen: () => fail('SocketTask.send', 'SocketTask.readyState is not OPEN'),
+  globalNotConnected: (api: 'sendSocketMessage' | 'closeSocket') => fail(api, 'WebSocket is not connected'),
+  /** Extension: a send accepted while OPEN whose frame never reached the socket. */
+  sendAborted: () => fail('sendSocketMessage', 'WebSocket closed before the data was sent'),
+
+  invalidCode: () => fail('closeSocket', 'invalid code'),
+  reasonNotString: () => fail('closeSocket', 'reason must be a string'),
+  reasonTooLong: () => fail('closeSocket', 'reason must not exceed 123 UTF-8 bytes'),
+} as const;
+
+/** onClose reason for a connection that ended without a close frame. */
+export const ABNORMAL_CLOSURE_REASON = 'abnormal closure';
+
+/** onError errMsg when a connection drops without a close frame and no socket error said why. */
+export const CONNECTION_LOST = 'connection closed without a close frame';
+
+/** onError errMsg prefix when the host (worker) that owned the socket went away. */
+export const hostDied = (why: string): string => `socket host died: ${why}`;
+
+/** onClose reason on every open socket when `destroy()` closes it. */
+export const DESTROY_REASON = 'qq instance destroyed';

@@ -1,0 +1,246 @@
+/**
+ * The socket host: owns every socket of one facade. Runtime-neutral: a {@link SocketFactory}
+ * adapts the runtime's WebSocket (ws on Node, the native one in browsers).
+ */
+import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors } from '../shared/errors.js';
+import type { Batch, Command, ConnectFrame, HostConfig, HostEvent, SendFrame } from '../shared/protocol.js';
+import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
+
+/** What a socket adapter reports. Calls after `close` are ignored. */
+export interface SocketHandlers {
+  /** The handshake finished. `connectEnd`: when TCP/TLS was up (absolute ms). */
+  open(header: Record<string, string>, protocol: string, connectEnd: number): void;
+  /** A binary message's ArrayBuffer must be exactly its bytes and owned by no one else: it is transferred. */
+  message(data: string | ArrayBuffer): void;
+  /** `closeCode`: the code we put in our own close frame because of what the server sent. */
+  error(errMsg: string, closeCode?: number): void;
+  close(code: number, reason: string): void;
+}
+
+/** One socket, as the host drives it. */
+export interface HostSocket {
+  /** Writes one frame; `done` runs once it was handed to the network, or with the error. */
+  send(data: string | Uint8Array, done: (error?: Error | null) => void): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once (handshake abort, timeout, shutdown that took too long). */
+  abort(): void;
+}
+
+export type SocketFactory = (frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers) => HostSocket;
+
+/** Absolute hi-res time in ms (`performance.timeOrigin + performance.now()`). */
+export type Clock = () => number;
+
+/** How long `shutdown` waits for closing handshakes before dropping connections. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/** The runtime pieces a host needs. */
+export interface HostRuntime {
+  factory: SocketFactory;
+  post: PostBatch;
+  schedule: Scheduler;
+  clock: Clock;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/*
+ * One connection's states, as the host sees them:
+ *
+ *   connecting ──open──▶ open ──close / server close──▶ closing ──▶ closed
+ *        │                 │                                         ▲
+ *        └── close, timeout, failure ──────────────────────────────────┘
+ *
+ * `closed` is reached exactly once and emits the task's last event.
+ */
+type State = 'connecting' | 'open' | 'closing' | 'closed';
+
+class Connection implements SocketHandlers {
+  state: State = 'connecting';
+  readonly #host: Host;
+  readonly #id: number;
+  readonly #connectStart: number;
+  #socket: HostSocket | undefined;
+  #timer: unknown;
+  #shutdownTimer: unknown;
+  #errored = false;
+  /** The close event to report whatever the socket says (our abort, our protocol-error frame). */
+  #override: { code: number; reason?: string } | undefined;
+
+  constructor(host: Host, frame: ConnectFrame) {
+    this.#host = host;
+    this.#id = frame.id;
+    this.#connectStart = host.runtime.clock();
+  }
+
+  /** Opens the socket. Separate from the constructor: a factory may report failure synchronously. */
+  start(frame: ConnectFrame): void {
+    const host = this.#host;
+    this.#timer = host.runtime.setTimer(this.#onTimeout, frame.timeout);
+    try {
+      this.#socket = host.runtime.factory(frame, host.config, this);
+    } catch (error) {
+      this.error(String((error as Error)?.message ?? error));
+      this.close(1006, '');
+    }
+  }
+
+  open(header: Record<string, string>, protocol: string, connectEnd: number): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'open';
+    this.#host.runtime.clearTimer(this.#timer);
+    const handshakeEnd = this.#host.runtime.clock();
+    this.#host.outbox.push({
+      type: 'open',
+      id: this.#id,
+      header,
+      protocol,
+      profile: { connectStart: this.#connectStart, connectEnd, handshakeEnd },
+    });
+  }
+
+  message(data: string | ArrayBuffer): void {
+    if (this.state === 'closed') return;
+    this.#host.outbox.push({ type: 'message', id: this.#id, data }, typeof data === 'string' ? undefined : data);
+  }
+
+  error(errMsg: string, closeCode?: number): void {
+    if (this.state === 'closed' || this.#errored || this.#override !== undefined) return;
+    this.#errored = true;
+    if (closeCode !== undefined) this.#override = { code: closeCode };
+    this.#host.outbox.push({ type: 'error', id: this.#id, errMsg });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.#host.runtime.clearTimer(this.#timer);
+    this.#host.runtime.clearTimer(this.#shutdownTimer);
+    let event = { code, reason };
+    if (this.#override !== undefined) {
+      event = { code: this.#override.code, reason: this.#override.reason ?? '' };
+    } else if (code === 1006) {
+      // Spec: a drop without a close frame is onError, then onClose 1006 "abnormal closure".
+      if (!this.#errored) this.#host.outbox.push({ type: 'error', id: this.#id, errMsg: CONNECTION_LOST });
+      event = { code, reason: ABNORMAL_CLOSURE_REASON };
+    }
+    this.#host.outbox.push({ type: 'close', id: this.#id, ...event });
+    this.#host.forget(this.#id);
+  }
+
+  send(frame: SendFrame): void {
+    const outbox = this.#host.outbox;
+    if (this.state !== 'open' || this.#socket === undefined) {
+      outbox.ack(this.#id, errors.sendAborted());
+      return;
+    }
+    const { data } = frame;
+    const payload = typeof data === 'string' ? data : new Uint8Array(data, frame.offset ?? 0, frame.length);
+    this.#socket.send(payload, (error) => outbox.ack(this.#id, error ? errors.sendAborted() : undefined));
+  }
+
+  /** The facade's close(): a handshake in progress is aborted and reports the requested code. */
+  requestClose(code: number, reason: string): void {
+    if (this.state === 'connecting') {
+      this.#override = { code, reason };
+      this.state = 'closing';
+      this.#socket?.abort();
+    } else if (this.state === 'open') {
+      this.state = 'closing';
+      this.#socket?.close(code, reason);
+    }
+  }
+
+  /** Shutdown: close with 1001, and drop the connection if the peer does not answer in time. */
+  shutdown(): void {
+    this.requestClose(1001, DESTROY_REASON);
+    this.#shutdownTimer = this.#host.runtime.setTimer(() => {
+      if (this.state !== 'closed') this.#socket?.abort();
+    }, SHUTDOWN_GRACE_MS);
+  }
+
+  #onTimeout = (): void => {
+    if (this.state !== 'connecting') return;
+    this.error(errors.connectTimeout());
+    this.#override = { code: 1006, reason: ABNORMAL_CLOSURE_REASON };
+    this.state = 'closing';
+    this.#socket?.abort();
+  };
+}
+
+export class Host {
+  readonly config: HostConfig;
+  readonly runtime: HostRuntime;
+  readonly outbox: Outbox;
+  readonly #connections = new Map<number, Connection>();
+  #ending = false;
+  #ended = false;
+  readonly #onEnd: () => void;
+
+  constructor(config: HostConfig, runtime: HostRuntime, onEnd: () => void) {
+    this.config = config;
+    this.runtime = runtime;
+    this.outbox = new Outbox(runtime.post, runtime.schedule);
+    this.#onEnd = onEnd;
+  }
+
+  /** Handles one batch from the facade. A bad frame is skipped; it never stops the host. */
+  receive = (batch: Batch<Command>): void => {
+    if (!Array.isArray(batch)) return;
+    for (const command of batch) {
+      try {
+        this.#handle(command);
+      } catch (error) {
+        console.error('qq-socket-worker host: command failed', error);
+      }
+    }
+  };
+
+  #handle(command: Command): void {
+    switch (command.type) {
+      case 'connect':
+        if (this.#ending || this.#connections.has(command.id)) return;
+        {
+          const connection = new Connection(this, command);
+          this.#connections.set(command.id, connection);
+          connection.start(command);
+        }
+        return;
+      case 'send': {
+        const connection = this.#connections.get(command.id);
+        if (connection === undefined) this.outbox.ack(command.id, errors.sendAborted());
+        else connection.send(command);
+        return;
+      }
+      case 'close':
+        this.#connections.get(command.id)?.requestClose(command.code, command.reason);
+        return;
+      case 'shutdown':
+        this.#ending = true;
+        for (const connection of this.#connections.values()) connection.shutdown();
+        this.#endIfDone();
+        return;
+      default:
+        command satisfies never;
+    }
+  }
+
+  /** Called by a connection once it reached `closed`. */
+  forget(id: number): void {
+    this.#connections.delete(id);
+    if (this.#ending) this.#endIfDone();
+  }
+
+  #endIfDone(): void {
+    if (this.#ended || this.#connections.size > 0) return;
+    this.#ended = true;
+    this.outbox.push({ type: 'ended' } satisfies HostEvent);
+    this.outbox.flush();
+    this.#onEnd();
+  }
+
+  stats(): { sockets: number } {
+    return { sockets: this.#connections.size };
+  }
+}

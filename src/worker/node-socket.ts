@@ -1,0 +1,114 @@
+/** The Node socket adapter: a {@link SocketFactory} over `ws`. */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import WebSocket from 'ws';
+import type { Clock, HostSocket, SocketFactory } from './host.js';
+
+/** Absolute hi-res ms, comparable across threads of one process. */
+export const nodeClock: Clock = () => performance.timeOrigin + performance.now();
+
+/**
+ * The close code ws put in its own close frame when it failed the connection because of what the
+ * server sent (1002, 1007, 1009). ws keeps it under an unexported symbol described 'status-code'.
+ */
+function statusCodeOf(error: Error): number | undefined {
+  const symbol = Object.getOwnPropertySymbols(error).find((s) => s.description === 'status-code');
+  const code = symbol === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[symbol];
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** A binary message as an ArrayBuffer of exactly its bytes, never a pooled Buffer's backing store. */
+function toArrayBuffer(data: Buffer): ArrayBuffer {
+  const { buffer, byteOffset, byteLength } = data;
+  // A Buffer that spans its whole ArrayBuffer is not pooled (pool slices never do) and ws is
+  // done with it: hand it over as is. Anything else is copied out.
+  if (byteLength > 0 && byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) {
+    return buffer;
+  }
+  return (buffer as ArrayBuffer).slice(byteOffset, byteOffset + byteLength);
+}
+
+function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
+  const secure = frame.url.slice(0, 4).toLowerCase() === 'wss:';
+  let raw: net.Socket | undefined;
+  let connectEnd = 0;
+  let socketError: string | undefined;
+  let header: Record<string, string> = {};
+
+  const ws = new WebSocket(frame.url, frame.protocols, {
+    headers: frame.headers,
+    perMessageDeflate: frame.perMessageDeflate,
+    maxPayload: config.maxPayload,
+    followRedirects: false,
+    ...config.tls,
+    // Our own connect, as ws's netConnect/tlsConnect, to time the TCP/TLS setup and to see
+    // socket errors that ws swallows after open (a reset reaches onError as `read ECONNRESET`).
+    createConnection: (options: net.NetConnectOpts & tls.ConnectionOptions & { socketPath?: string }) => {
+      let socket: net.Socket;
+      if (secure) {
+        const tlsOptions = { ...options, path: undefined } as tls.ConnectionOptions;
+        if (!tlsOptions.servername && tlsOptions.servername !== '') {
+          tlsOptions.servername = net.isIP(tlsOptions.host ?? '') ? '' : tlsOptions.host;
+        }
+        socket = tls.connect(tlsOptions);
+        socket.once('secureConnect', () => {
+          connectEnd = nodeClock();
+        });
+      } else {
+        socket = net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts);
+        socket.once('connect', () => {
+          connectEnd = nodeClock();
+        });
+      }
+      socket.on('error', (error) => {
+        socketError ??= error.message;
+      });
+      raw = socket;
+      return socket;
+    },
+  } as WebSocket.ClientOptions);
+
+  ws.on('upgrade', (response) => {
+    header = headerRecord(response.headers);
+  });
+  ws.on('open', () => {
+    raw?.setNoDelay(frame.tcpNoDelay);
+    handlers.open(header, ws.protocol, connectEnd);
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    handlers.message(isBinary ? toArrayBuffer(data) : data.toString('utf8'));
+  });
+  ws.on('error', (error: Error) => {
+    handlers.error(error.message, statusCodeOf(error));
+  });
+  ws.on('close', (code: number, reason: Buffer) => {
+    if (code === 1006 && socketError !== undefined) handlers.error(socketError);
+    handlers.close(code, reason.toString('utf8'));
+  });
+
+  const socket: HostSocket = {
+    send(data, done) {
+      try {
+        ws.send(data, { binary: typeof data !== 'string' }, done);
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    close(code, reason) {
+      ws.close(code, reason);
+    },
+    abort() {
+      ws.terminate();
+    },
+  };
+  return socket;
+};

@@ -1,0 +1,39 @@
+/**
+ * Worker-thread entry: one piscina task per qq instance, running a host until the facade shuts
+ * it down. Only adapts piscina's task shape; the host lives in host.ts.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { runNodeHost } from './node-host.js';
+
+/** The task piscina runs (its ports arrive in the transfer list). */
+export interface ThreadTask {
+  data: MessagePort;
+  control: MessagePort;
+  config: HostConfig;
+}
+
+/** Test hook: the three ways a thread dies that the facade must survive. */
+const crash: HostControl['crash'] = (how) => {
+  if (how === 'exit') process.exit(1);
+  if (how === 'throw') {
+    setTimeout(() => {
+      throw new Error('qq-socket-worker: host crash requested');
+    });
+    return;
+  }
+  // 'oom': grow the heap until the thread's resourceLimits end it.
+  setTimeout(() => {
+    const hog: number[][] = [];
+    for (;;) hog.push(new Array(1 << 20).fill(hog.length + 0.5));
+  });
+};
+
+export default function run(task: ThreadTask): Promise<void> {
+  if (task.config?.protocolVersion !== PROTOCOL_VERSION) {
+    return Promise.reject(
+      new Error(`protocol version mismatch: host ${PROTOCOL_VERSION}, facade ${task.config?.protocolVersion}`),
+    );
+  }
+  return runNodeHost(task.config, task.data, task.control, crash);
+}

@@ -1,0 +1,949 @@
+/**
+ * The conformance suite: every row of shared/spec/semantics.md, over real servers on 127.0.0.1.
+ * Run against each backend by the *.test.ts files beside it.
+ */
+import { createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { callbacks, type Recorded, record, settle } from './helpers/record.js';
+import {
+  closedPort,
+  type PythonServer,
+  startPythonServer,
+  startWsServer,
+  type TestServer,
+  TLS_CERT,
+} from './helpers/servers.js';
+
+/** Types as the parameter errors name them, with a value of each. */
+const TYPED_VALUES: Array<[string, unknown]> = [
+  ['Undefined', undefined],
+  ['Null', null],
+  ['Number', 42],
+  ['Boolean', true],
+  ['Array', []],
+  ['Function', () => {}],
+  ['Symbol', Symbol('s')],
+  ['BigInt', 10n],
+];
+
+const bytes = (n: number) => {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = i & 0xff;
+  return out;
+};
+const same = (a: ArrayBuffer | Buffer | string, b: Uint8Array) =>
+  typeof a !== 'string' && Buffer.compare(Buffer.from(a as ArrayBuffer), Buffer.from(b)) === 0;
+
+export function conformance(backend: 'inline' | 'thread'): void {
+  let server: TestServer;
+  let tlsServer: TestServer;
+  let python: PythonServer;
+  const instances: QQ[] = [];
+  /** A fresh qq instance, destroyed after the test. */
+  const makeQQ = (options: QQOptions = {}) => {
+    const qq = createQQ({ backend, ...options });
+    instances.push(qq);
+    return qq;
+  };
+  /** Connects and waits for open. */
+  const open = async (qq: QQ, path = '/echo', extra: object = {}) => {
+    const task = qq.connectSocket({ url: `${server.url}${path}`, ...extra });
+    const rec = record(task);
+    await rec.opened;
+    return { task, rec };
+  };
+
+  beforeAll(async () => {
+    [server, tlsServer, python] = await Promise.all([
+      startWsServer(),
+      startWsServer({ tls: true }),
+      startPythonServer(),
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((qq) => qq.destroy()));
+    vi.restoreAllMocks();
+  });
+  afterAll(async () => {
+    await Promise.all([server.close(), tlsServer.close(), python.close()]);
+  });
+
+  describe(`connectSocket (${backend})`, () => {
+    it('returns the task synchronously and fires success in a later microtask, with the task set', async () => {
+      const qq = makeQQ();
+      const seen: Array<{ result: unknown; taskDefined: boolean }> = [];
+      let task: SocketTask | undefined;
+      let returned = false;
+      task = qq.connectSocket({
+        url: `${server.url}/echo`,
+        success: (result) => seen.push({ result, taskDefined: task !== undefined && returned }),
+        complete: (result) => seen.push({ result, taskDefined: task !== undefined }),
+      });
+      returned = true;
+      expect(seen).toEqual([]);
+      expect(task.readyState).toBe(0);
+      await Promise.resolve();
+      expect(seen).toEqual([
+        { result: { errMsg: 'connectSocket:ok', socketTaskId: task.socketTaskId }, taskDefined: true },
+        { result: { errMsg: 'connectSocket:ok', socketTaskId: task.socketTaskId }, taskDefined: true },
+      ]);
+      const rec = record(task);
+      await rec.opened;
+      expect(task.readyState).toBe(1);
+      expect(task.url).toBe(`${server.url}/echo`);
+    });
+
+    /** A parameter error: fail + complete in a microtask, a CLOSED task, and nothing else ever. */
+    const expectRefused = async (qq: QQ, option: unknown, errMsg: string) => {
+      const cb = callbacks();
+      const opts =
+        typeof option === 'object' && option !== null && !Array.isArray(option) ? { ...option, ...cb } : option;
+      const task = qq.connectSocket(opts as never);
+      const rec = record(task);
+      expect(task.readyState).toBe(3);
+      if (opts !== option) {
+        await cb.done;
+        expect(cb.calls).toEqual([
+          { kind: 'fail', result: { errMsg } },
+          { kind: 'complete', result: { errMsg } },
+        ]);
+      }
+      const send = callbacks();
+      task.send({ data: 'x', ...send });
+      const close = callbacks();
+      task.close({ ...close });
+      await Promise.all([send.done, close.done]);
+      expect(send.calls[0]).toEqual({
+        kind: 'fail',
+        result: { errMsg: 'SocketTask.send:fail SocketTask.readyState is not OPEN' },
+      });
+      expect(close.calls[0]).toEqual({
+        kind: 'fail',
+        result: { errMsg: 'closeSocket:fail WebSocket is not connected' },
+      });
+      await settle();
+      expect(rec.events).toEqual([]);
+      return task;
+    };
+
+    it('refuses options that are not an object, naming the type', async () => {
+      const qq = makeQQ();
+      for (const [name, value] of [...TYPED_VALUES, ['String', 'ws://x']] as Array<[string, unknown]>) {
+        await expectRefused(
+          qq,
+          value,
+          `connectSocket:fail parameter error: parameter should be Object instead of ${name}`,
+        );
+      }
+    });
+
+    it('refuses a url that is not a string, naming the type', async () => {
+      const qq = makeQQ();
+      for (const [name, value] of [...TYPED_VALUES, ['Object', {}]] as Array<[string, unknown]>) {
+        await expectRefused(
+          qq,
+          { url: value },
+          `connectSocket:fail parameter error: parameter.url should be String instead of ${name}`,
+        );
+      }
+    });
+
+    it('refuses schemes other than ws and wss, and accepts them in any case', async () => {
+      const qq = makeQQ();
+      for (const url of ['test.php', 'http://127.0.0.1/', 'https://127.0.0.1/', '', 'ws//127.0.0.1', 'ftp://a']) {
+        await expectRefused(qq, { url }, `connectSocket:fail invalid url "${url}"`);
+      }
+      const task = qq.connectSocket({ url: `${server.url.replace('ws://', 'WS://')}/echo` });
+      await record(task).opened;
+    });
+
+    it('with requireSecure refuses ws:// with the invalid url message and accepts wss://', async () => {
+      const qq = makeQQ({ requireSecure: true, tls: { ca: TLS_CERT } });
+      await expectRefused(qq, { url: `${server.url}/echo` }, `connectSocket:fail invalid url "${server.url}/echo"`);
+      await record(qq.connectSocket({ url: `${tlsServer.url}/echo` })).opened;
+    });
+
+    it('with allowedHosts accepts exact and *.suffix matches only', async () => {
+      const qq = makeQQ({ allowedHosts: ['127.0.0.1', '*.allowed.test'] });
+      await record(qq.connectSocket({ url: `${server.url}/echo` })).opened;
+      const denied = 'connectSocket:fail url not in domain list';
+      for (const url of [
+        'wss://evil.test/',
+        'wss://allowed.test/', // the suffix itself is not a subdomain
+        'wss://allowed.test.evil.test/',
+        'wss://allowed.test@evil.test/', // userinfo is not the host
+        'wss://127.0.0.2/',
+        'wss://[::1]/',
+      ]) {
+        await expectRefused(qq, { url }, denied);
+      }
+      // Case and a trailing dot do not change the host.
+      for (const url of ['wss://A.ALLOWED.TEST/', 'wss://a.allowed.test./']) {
+        const task = qq.connectSocket({ url });
+        const rec = record(task);
+        expect(task.readyState).toBe(0);
+        task.close();
+        await rec.closed;
+      }
+    });
+
+    it('refuses a Referer header in any case, and invalid header names or values without echoing the value', async () => {
+      const qq = makeQQ();
+      for (const name of ['Referer', 'referer', 'REFERER']) {
+        await expectRefused(
+          qq,
+          { url: `${server.url}/echo`, header: { [name]: 'https://x' } },
+          'connectSocket:fail header Referer is not allowed',
+        );
+      }
+      for (const [name, value] of [
+        ['x-token', 'secret\r\nInjected: yes'],
+        ['x-token', 'secret\nx'],
+        ['x-token', 'sec\0ret'],
+        ['x-token', 'sécret'],
+        ['bad name', 'v'],
+        ['bad:name', 'v'],
+        ['', 'v'],
+      ]) {
+        const task = await expectRefused(
+          qq,
+          { url: `${server.url}/echo`, header: { [name as string]: value } },
+          `connectSocket:fail invalid header ${name}`,
+        );
+        expect(task.readyState).toBe(3);
+      }
+    });
+
+    it('sends handshake headers, values stringified', async () => {
+      const qq = makeQQ();
+      const { rec } = await open(qq, '/headers', { header: { 'x-token': 't0k', 'x-num': 42, 'Content-Type': 'a/b' } });
+      const [json] = await rec.messages(1);
+      const headers = JSON.parse(json as string);
+      expect(headers['x-token']).toBe('t0k');
+      expect(headers['x-num']).toBe('42');
+      expect(headers['content-type']).toBe('a/b');
+    });
+
+    it('negotiates a sub-protocol and exposes it as task.protocol', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq, '/echo', { protocols: ['v1', 'v2'] });
+      expect(task.protocol).toBe('v1');
+      expect(server.log.headers.at(-1)?.['sec-websocket-protocol']).toBe('v1,v2');
+    });
+
+    it('fails the handshake (error, then close 1006) when the server picks none of the protocols', async () => {
+      const picky = await startWsServer({ protocol: false });
+      try {
+        const qq = makeQQ();
+        const task = qq.connectSocket({ url: `${picky.url}/echo`, protocols: ['v1'] });
+        const events = await record(task).closed;
+        expect(events).toEqual([
+          { event: 'error', errMsg: 'Server sent no subprotocol' },
+          { event: 'close', code: 1006, reason: 'abnormal closure' },
+        ]);
+      } finally {
+        await picky.close();
+      }
+    });
+
+    it('refuses an invalid protocols option', async () => {
+      const qq = makeQQ();
+      await expectRefused(
+        qq,
+        { url: `${server.url}/echo`, protocols: 'v1' },
+        'connectSocket:fail parameter error: parameter.protocols should be Array instead of String',
+      );
+      await expectRefused(
+        qq,
+        { url: `${server.url}/echo`, protocols: ['a b'] },
+        'connectSocket:fail invalid protocol "a b"',
+      );
+    });
+
+    it('refuses wrongly typed tcpNoDelay, perMessageDeflate and timeout', async () => {
+      const qq = makeQQ();
+      const url = `${server.url}/echo`;
+      await expectRefused(
+        qq,
+        { url, tcpNoDelay: 'yes' },
+        'connectSocket:fail parameter error: parameter.tcpNoDelay should be Boolean instead of String',
+      );
+      await expectRefused(
+        qq,
+        { url, perMessageDeflate: 1 },
+        'connectSocket:fail parameter error: parameter.perMessageDeflate should be Boolean instead of Number',
+      );
+      await expectRefused(
+        qq,
+        { url, timeout: '100' },
+        'connectSocket:fail parameter error: parameter.timeout should be Number instead of String',
+      );
+    });
+
+    it('opens with tcpNoDelay either way', async () => {
+      const qq = makeQQ();
+      await open(qq, '/echo', { tcpNoDelay: true });
+      await open(qq, '/echo', { tcpNoDelay: false });
+    });
+
+    it('negotiates permessage-deflate only when asked', async () => {
+      const qq = makeQQ();
+      const off = await open(qq, '/echo');
+      expect(server.log.headers.at(-1)?.['sec-websocket-extensions']).toBeUndefined();
+      expect(off.rec.events[0]).toMatchObject({ event: 'open' });
+      const on = await open(qq, '/echo', { perMessageDeflate: true });
+      expect(server.log.headers.at(-1)?.['sec-websocket-extensions']).toContain('permessage-deflate');
+      expect((on.rec.events[0] as { header: Record<string, string> }).header['sec-websocket-extensions']).toContain(
+        'permessage-deflate',
+      );
+      const text = 'compress me '.repeat(1000);
+      on.task.send({ data: text });
+      expect(await on.rec.messages(1)).toEqual([text]);
+    });
+
+    it('times out a handshake that is never answered: error, then close 1006', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/silent`, timeout: 200 });
+      expect(await record(task).closed).toEqual([
+        { event: 'error', errMsg: 'connectSocket:fail timeout' },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+      const slow = makeQQ({ connectTimeout: 150 });
+      expect((await record(slow.connectSocket({ url: `${server.url}/silent` })).closed).map((e) => e.event)).toEqual([
+        'error',
+        'close',
+      ]);
+    });
+
+    it('allows maxConnections live tasks and frees a slot when one reaches CLOSED', async () => {
+      const qq = makeQQ();
+      const tasks = await Promise.all([1, 2, 3, 4, 5].map(() => open(qq)));
+      await expectRefused(qq, { url: `${server.url}/echo` }, 'connectSocket:fail exceed max concurrent count 5');
+      const first = tasks[0] as { task: SocketTask; rec: ReturnType<typeof record> };
+      first.task.close();
+      await first.rec.closed;
+      await open(qq);
+      const two = makeQQ({ maxConnections: 2 });
+      await open(two);
+      const pending = two.connectSocket({ url: `${server.url}/silent` }); // CONNECTING holds a slot too
+      await expectRefused(two, { url: `${server.url}/echo` }, 'connectSocket:fail exceed max concurrent count 2');
+      pending.close();
+    });
+
+    it('reports a refused connection as error then close 1006, never fail', async () => {
+      const qq = makeQQ();
+      const port = await closedPort();
+      const cb = callbacks();
+      const task = qq.connectSocket({ url: `ws://127.0.0.1:${port}/`, ...cb });
+      expect(await record(task).closed).toEqual([
+        { event: 'error', errMsg: `connect ECONNREFUSED 127.0.0.1:${port}` },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+      expect(cb.calls.map((c) => c.kind)).toEqual(['success', 'complete']);
+    });
+
+    it('reports a rejected handshake as error then close 1006', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/status/403` });
+      expect(await record(task).closed).toEqual([
+        { event: 'error', errMsg: 'Unexpected server response: 403' },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+    });
+  });
+
+  describe(`SocketTask (${backend})`, () => {
+    it('gives onOpen the real response headers and a profile', async () => {
+      const qq = makeQQ();
+      const { rec } = await open(qq);
+      const opened = rec.events[0] as Extract<Recorded, { event: 'open' }>;
+      expect(opened.header['x-test-server']).toBe('qq');
+      expect(opened.header.upgrade).toBe('websocket');
+      const { connectStart, connectEnd, handshakeCost, cost } = opened.profile as Record<string, number>;
+      for (const v of [connectStart, connectEnd, handshakeCost, cost]) expect(Number.isFinite(v)).toBe(true);
+      expect(connectStart).toBeGreaterThan(0);
+      expect(connectEnd).toBeGreaterThanOrEqual(connectStart as number);
+      expect(handshakeCost).toBeGreaterThanOrEqual(0);
+      expect(cost).toBeGreaterThanOrEqual(handshakeCost as number);
+      expect(connectStart).toBeLessThanOrEqual(performance.now());
+    });
+
+    it('accumulates listeners, adds the same function once, and removes with offX', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const calls: string[] = [];
+      const a = () => calls.push('a');
+      const b = () => calls.push('b');
+      const c = () => calls.push('c');
+      task.onOpen(a);
+      task.onOpen(a);
+      task.onOpen(b);
+      task.onOpen(c);
+      task.offOpen(c);
+      const rec = record(task);
+      await rec.opened;
+      expect(calls).toEqual(['a', 'b']);
+      const m: string[] = [];
+      const onM = () => m.push('m');
+      task.onMessage(onM);
+      task.send({ data: '1' });
+      await rec.messages(1);
+      task.offMessage(onM);
+      task.send({ data: '2' });
+      await rec.messages(2);
+      expect(m).toEqual(['m']);
+    });
+
+    it('keeps going when a listener throws, and reports it with console.error', async () => {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      task.onOpen(() => {
+        throw new Error('boom');
+      });
+      await record(task).opened;
+      expect(errors).toHaveBeenCalled();
+    });
+
+    it('never fires an event synchronously inside the call that registered the listener', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq);
+      let fired = false;
+      task.onOpen(() => {
+        fired = true;
+      });
+      expect(fired).toBe(false);
+      await settle();
+      expect(fired).toBe(false); // open happened before: it does not replay
+    });
+
+    it('round-trips UTF-8 text with non-ASCII characters', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const texts = ['héllo', '世界', '🎉 emoji 👍🏽', '', 'a'.repeat(70_000)];
+      for (const data of texts) task.send({ data });
+      expect(await rec.messages(texts.length)).toEqual(texts);
+    });
+
+    it('round-trips binary of exact byteLength, including 0 bytes and sizes around 64 KiB', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const sizes = [0, 1, 125, 126, 127, 65_535, 65_536, 65_537, 1 << 20];
+      for (const n of sizes) task.send({ data: bytes(n).buffer });
+      const got = await rec.messages(sizes.length);
+      got.forEach((data, i) => {
+        expect(Object.prototype.toString.call(data)).toBe('[object ArrayBuffer]');
+        expect((data as ArrayBuffer).byteLength).toBe(sizes[i]);
+        expect(same(data, bytes(sizes[i] as number))).toBe(true);
+      });
+    });
+
+    it('delivers a server message as its own ArrayBuffer of exactly its bytes', async () => {
+      const qq = makeQQ();
+      for (const n of [0, 5, 4096, 70_000]) {
+        const { rec } = await open(qq, `/bytes/${n}`);
+        const [data] = await rec.messages(1);
+        expect(data).toBeInstanceOf(ArrayBuffer);
+        expect((data as ArrayBuffer).byteLength).toBe(n);
+        expect(same(data as ArrayBuffer, bytes(n))).toBe(true);
+      }
+    });
+
+    it('sends only the viewed bytes of a TypedArray or DataView', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const whole = bytes(10);
+      task.send({ data: whole.subarray(2, 5) });
+      task.send({ data: new DataView(whole.buffer, 7, 3) });
+      task.send({ data: new Uint16Array([0x0102, 0x0304]) });
+      const got = await rec.messages(3);
+      expect(same(got[0] as ArrayBuffer, whole.subarray(2, 5))).toBe(true);
+      expect(same(got[1] as ArrayBuffer, whole.subarray(7, 10))).toBe(true);
+      expect((got[2] as ArrayBuffer).byteLength).toBe(4);
+    });
+
+    it('copies the caller buffer at call time, and moves it with transfer: true', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const mine = bytes(8);
+      task.send({ data: mine.buffer });
+      mine.fill(0xee); // reuse at once: what was sent must not change
+      const moved = bytes(16);
+      task.send({ data: moved.buffer, transfer: true });
+      expect(moved.buffer.byteLength).toBe(0); // detached by the time send returned
+      const view = bytes(32);
+      task.send({ data: view.subarray(4, 12), transfer: true });
+      expect(view.byteLength).toBe(0);
+      const got = await rec.messages(3);
+      expect(same(got[0] as ArrayBuffer, bytes(8))).toBe(true);
+      expect(same(got[1] as ArrayBuffer, bytes(16))).toBe(true);
+      expect(same(got[2] as ArrayBuffer, bytes(32).subarray(4, 12))).toBe(true);
+      const detached = callbacks();
+      task.send({ data: moved.buffer, ...detached });
+      await detached.done;
+      expect(detached.calls[0]).toEqual({
+        kind: 'fail',
+        result: { errMsg: 'sendSocketMessage:fail data is a detached ArrayBuffer' },
+      });
+    });
+
+    it('refuses data that is not a string or ArrayBuffer, and options that are not an object', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq);
+      for (const data of [42, null, undefined, {}, [1, 2], true]) {
+        const cb = callbacks();
+        task.send({ data: data as never, ...cb });
+        await cb.done;
+        expect(cb.calls).toEqual([
+          { kind: 'fail', result: { errMsg: 'sendSocketMessage:fail data must be string or ArrayBuffer' } },
+          { kind: 'complete', result: { errMsg: 'sendSocketMessage:fail data must be string or ArrayBuffer' } },
+        ]);
+      }
+      expect(() => task.send(undefined as never)).not.toThrow();
+      expect(() => task.send('x' as never)).not.toThrow();
+      expect(task.readyState).toBe(1);
+    });
+
+    it('fails send unless OPEN, with the SocketTask.send prefix', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      const early = callbacks();
+      task.send({ data: 'x', ...early });
+      await early.done;
+      expect(early.calls[0]?.result).toEqual({ errMsg: 'SocketTask.send:fail SocketTask.readyState is not OPEN' });
+      await rec.opened;
+      task.close();
+      const closing = callbacks();
+      task.send({ data: 'x', ...closing });
+      await closing.done;
+      expect(closing.calls[0]?.result).toEqual({ errMsg: 'SocketTask.send:fail SocketTask.readyState is not OPEN' });
+      await rec.closed;
+    });
+
+    it('calls success once the frame was handed over, and tracks bufferedAmount', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq);
+      const cb = callbacks();
+      task.send({ data: 'héllo', ...cb }); // 6 UTF-8 bytes
+      task.send({ data: new ArrayBuffer(10) });
+      expect(task.bufferedAmount).toBe(16);
+      expect(cb.calls).toEqual([]);
+      await cb.done;
+      expect(cb.calls).toEqual([
+        { kind: 'success', result: { errMsg: 'sendSocketMessage:ok' } },
+        { kind: 'complete', result: { errMsg: 'sendSocketMessage:ok' } },
+      ]);
+      await settle();
+      expect(task.bufferedAmount).toBe(0);
+    });
+
+    it('sends in call order', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq);
+      const n = 300;
+      const done = callbacks();
+      for (let i = 0; i < n; i++) {
+        task.send(i % 3 === 0 ? { data: Uint8Array.of(i & 0xff, i >> 8) } : { data: `s${i}` });
+      }
+      task.send({ data: 'last', ...done });
+      await done.done;
+      await vi.waitFor(() => expect(server.log.received.at(-1)?.length).toBe(n + 1));
+      const got = server.log.received.at(-1) as Array<string | Buffer>;
+      got.slice(0, n).forEach((m, i) => {
+        if (i % 3 === 0) expect([...(m as Buffer)]).toEqual([i & 0xff, i >> 8]);
+        else expect(m).toBe(`s${i}`);
+      });
+    });
+
+    it('validates close code and reason', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const cases: Array<[object, string]> = [
+        [{ code: 999 }, 'closeSocket:fail invalid code'],
+        [{ code: 1001 }, 'closeSocket:fail invalid code'],
+        [{ code: 1005 }, 'closeSocket:fail invalid code'],
+        [{ code: 2999 }, 'closeSocket:fail invalid code'],
+        [{ code: 5000 }, 'closeSocket:fail invalid code'],
+        [{ code: 3000.5 }, 'closeSocket:fail invalid code'],
+        [{ code: '1000' }, 'closeSocket:fail invalid code'],
+        [{ code: null }, 'closeSocket:fail invalid code'],
+        [{ reason: 42 }, 'closeSocket:fail reason must be a string'],
+        [{ reason: 'é'.repeat(62) }, 'closeSocket:fail reason must not exceed 123 UTF-8 bytes'], // 124 bytes
+        [{ reason: 'a'.repeat(124) }, 'closeSocket:fail reason must not exceed 123 UTF-8 bytes'],
+      ];
+      for (const [option, errMsg] of cases) {
+        const cb = callbacks();
+        task.close({ ...option, ...cb } as never);
+        await cb.done;
+        expect(cb.calls).toEqual([
+          { kind: 'fail', result: { errMsg } },
+          { kind: 'complete', result: { errMsg } },
+        ]);
+      }
+      const notObject = callbacks();
+      task.close('x' as never);
+      expect(task.readyState).toBe(1);
+      const cb = callbacks();
+      const reason = `${'é'.repeat(61)}a`; // 123 bytes
+      task.close({ code: 4999, reason, ...cb });
+      expect(task.readyState).toBe(2);
+      await cb.done;
+      expect(cb.calls[0]).toEqual({ kind: 'success', result: { errMsg: 'closeSocket:ok' } });
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 4999, reason });
+      expect(notObject.calls).toEqual([]);
+    });
+
+    it('closes an OPEN socket: success first, then onClose with the handshake code and reason', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const order: string[] = [];
+      task.onClose(() => order.push('onClose'));
+      const result = task.close({ code: 3001, reason: 'done', success: () => order.push('success') });
+      expect(result).toBeUndefined();
+      const events = await rec.closed;
+      expect(order).toEqual(['success', 'onClose']);
+      expect(events).toEqual([
+        expect.objectContaining({ event: 'open' }),
+        { event: 'close', code: 3001, reason: 'done' },
+      ]);
+      await server.closed(server.log.closes.length);
+      expect(server.log.closes).toContainEqual({ code: 3001, reason: 'done' });
+      expect(task.readyState).toBe(3);
+    });
+
+    it('closes with 1000 and "" by default', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      task.close();
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+    });
+
+    it('aborts a CONNECTING task: success, then onClose with the requested code; no open, no error', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      const cb = callbacks();
+      task.close({ code: 4000, reason: 'never mind', ...cb });
+      expect(task.readyState).toBe(2);
+      await cb.done;
+      expect(cb.calls[0]).toEqual({ kind: 'success', result: { errMsg: 'closeSocket:ok' } });
+      expect(await rec.closed).toEqual([{ event: 'close', code: 4000, reason: 'never mind' }]);
+    });
+
+    it('lets the close win even when the handshake completed while the main thread was busy', async () => {
+      const qq = makeQQ();
+      await open(qq); // host warm
+      const task = qq.connectSocket({ url: `${server.url}/bytes/3` });
+      const rec = record(task);
+      // Block this thread long enough for the host to finish the handshake (inline: the close
+      // command goes first as both sit in this thread's queue; thread: the open event waits).
+      const until = Date.now() + 300;
+      while (Date.now() < until) {}
+      task.close({ code: 4001, reason: 'late' });
+      expect(await rec.closed).toEqual([{ event: 'close', code: 4001, reason: 'late' }]);
+    });
+
+    it('fails close on a CLOSING or CLOSED task', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      task.close();
+      const closing = callbacks();
+      task.close({ ...closing });
+      await closing.done;
+      expect(closing.calls[0]?.result).toEqual({ errMsg: 'closeSocket:fail WebSocket is not connected' });
+      await rec.closed;
+      const closed = callbacks();
+      task.close({ ...closed });
+      await closed.done;
+      expect(closed.calls[0]?.result).toEqual({ errMsg: 'closeSocket:fail WebSocket is not connected' });
+    });
+
+    it('never returns a Promise from task methods', async () => {
+      const qq = makeQQ();
+      const { task } = await open(qq);
+      expect(task.send({ data: 'x' })).toBeUndefined();
+      expect(task.close()).toBeUndefined();
+    });
+
+    it('exposes readyState constants', () => {
+      const task = makeQQ().connectSocket({ url: 'bad' });
+      expect([task.CONNECTING, task.OPEN, task.CLOSING, task.CLOSED]).toEqual([0, 1, 2, 3]);
+    });
+
+    it.each([
+      ['/close/1000/bye', { code: 1000, reason: 'bye' }],
+      ['/close/1001/', { code: 1001, reason: '' }],
+      ['/close/4001/%E2%9C%93%20done', { code: 4001, reason: '✓ done' }],
+      ['/close/0/', { code: 1005, reason: '' }],
+    ])('reports the server close frame of %s', async (path, close) => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}${path}` });
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', 'close']);
+      expect(events.at(-1)).toEqual({ event: 'close', ...close });
+    });
+
+    it('reports a connection dropped without a close frame as error, then close 1006', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/drop` });
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+      expect(events.at(-1)).toEqual({ event: 'close', code: 1006, reason: 'abnormal closure' });
+      expect((events[1] as { errMsg: string }).errMsg).toMatch(/ECONNRESET|without a close frame/);
+    });
+
+    it('delivers every message that arrived before the close, then onClose', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/burst/50/4002` });
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', ...Array(50).fill('message'), 'close']);
+      expect(events.filter((e) => e.event === 'message').map((e) => (e as { data: string }).data)).toEqual(
+        Array.from({ length: 50 }, (_, i) => `m${i}`),
+      );
+      expect(events.at(-1)).toEqual({ event: 'close', code: 4002, reason: '' });
+    });
+
+    it('fails sends still pending when the socket closes', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const cbs = Array.from({ length: 5 }, () => callbacks());
+      for (const cb of cbs) task.send({ data: 'x', ...cb });
+      task.close();
+      await rec.closed;
+      await Promise.all(cbs.map((cb) => cb.done));
+      for (const cb of cbs) expect(cb.calls).toHaveLength(2);
+      expect(task.bufferedAmount).toBe(0);
+    });
+  });
+
+  describe(`wire rules (${backend})`, () => {
+    it('closes with 1007 after invalid UTF-8 in a text frame', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/raw/8102c328` }); // FIN text, 2 bytes: C3 28
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+      expect(events[1]).toEqual({ event: 'error', errMsg: 'Invalid WebSocket frame: invalid UTF-8 sequence' });
+      expect(events.at(-1)).toEqual({ event: 'close', code: 1007, reason: '' });
+    });
+
+    it('closes with 1002 after a close code that RFC 6455 forbids on the wire', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/raw/880203ed` }); // close, code 1005
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+      expect(events[1]).toEqual({ event: 'error', errMsg: 'Invalid WebSocket frame: invalid status code 1005' });
+      expect(events.at(-1)).toEqual({ event: 'close', code: 1002, reason: '' });
+    });
+
+    it('closes with 1009 after a message over maxPayload', async () => {
+      const qq = makeQQ({ maxPayload: 1000 });
+      const task = qq.connectSocket({ url: `${server.url}/bytes/1001` });
+      const events = await record(task).closed;
+      expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+      expect(events[1]).toEqual({ event: 'error', errMsg: 'Max payload size exceeded' });
+      expect(events.at(-1)).toEqual({ event: 'close', code: 1009, reason: '' });
+    });
+  });
+
+  describe(`global functions (${backend})`, () => {
+    it('binds the first task; a new one binds only when the bound one is CLOSED', async () => {
+      const qq = makeQQ();
+      const seen: string[] = [];
+      qq.onSocketMessage(({ data }) => seen.push(data as string));
+      const a = await open(qq);
+      const b = await open(qq);
+      b.task.send({ data: 'to-b' });
+      a.task.send({ data: 'to-a' });
+      await Promise.all([a.rec.messages(1), b.rec.messages(1)]);
+      expect(seen).toEqual(['to-a']);
+      expect(await qq.sendSocketMessage({ data: 'via-global' })).toEqual({ errMsg: 'sendSocketMessage:ok' });
+      await a.rec.messages(2);
+      a.task.close();
+      await a.rec.closed;
+      // a is CLOSED; b is still OPEN but not bound: the globals fail until the next connectSocket.
+      await expect(qq.sendSocketMessage({ data: 'x' })).rejects.toEqual({
+        errMsg: 'sendSocketMessage:fail WebSocket is not connected',
+      });
+      const c = await open(qq);
+      await qq.sendSocketMessage({ data: 'to-c' });
+      expect(await c.rec.messages(1)).toEqual(['to-c']);
+      expect(seen).toEqual(['to-a', 'via-global', 'to-c']);
+    });
+
+    it('keeps one slot per event (the last registration wins) and clears it with offSocketX', async () => {
+      const qq = makeQQ();
+      const calls: string[] = [];
+      qq.onSocketOpen(() => calls.push('first'));
+      qq.onSocketOpen(() => calls.push('second'));
+      qq.onSocketClose(({ code }) => calls.push(`close ${code}`));
+      qq.onSocketError(({ errMsg }) => calls.push(errMsg));
+      const { task, rec } = await open(qq);
+      expect(calls).toEqual(['second']);
+      qq.onSocketMessage(() => calls.push('message'));
+      qq.offSocketMessage();
+      task.send({ data: 'x' });
+      await rec.messages(1);
+      await qq.closeSocket({ code: 4005 });
+      await rec.closed;
+      expect(calls).toEqual(['second', 'close 4005']);
+    });
+
+    it('fires global listeners with the same results as the task listeners', async () => {
+      const qq = makeQQ();
+      const global: unknown[] = [];
+      qq.onSocketOpen((r) => global.push(r));
+      qq.onSocketError((r) => global.push(r));
+      qq.onSocketClose((r) => global.push(r));
+      const task = qq.connectSocket({ url: `${server.url}/drop` });
+      const events = await record(task).closed;
+      expect(global).toHaveLength(3);
+      expect(global[1]).toEqual({ errMsg: (events[1] as { errMsg: string }).errMsg });
+      expect(global[2]).toEqual({ code: 1006, reason: 'abnormal closure' });
+    });
+
+    it('fails the globals before any connectSocket, and returns a Promise only without callbacks', async () => {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const qq = makeQQ();
+      const send = callbacks();
+      expect(qq.sendSocketMessage({ data: 'x', ...send })).toBeUndefined();
+      await send.done;
+      expect(send.calls).toEqual([
+        { kind: 'fail', result: { errMsg: 'sendSocketMessage:fail WebSocket is not connected' } },
+        { kind: 'complete', result: { errMsg: 'sendSocketMessage:fail WebSocket is not connected' } },
+      ]);
+      const onlyComplete = callbacks();
+      expect(qq.closeSocket({ complete: onlyComplete.complete })).toBeUndefined();
+      await onlyComplete.done;
+      expect(onlyComplete.calls).toEqual([
+        { kind: 'complete', result: { errMsg: 'closeSocket:fail WebSocket is not connected' } },
+      ]);
+      const p = qq.closeSocket();
+      expect(p).toBeInstanceOf(Promise);
+      await expect(p).rejects.toEqual({ errMsg: 'closeSocket:fail WebSocket is not connected' });
+      await expect(qq.sendSocketMessage({ data: 42 as never })).rejects.toEqual({
+        errMsg: 'sendSocketMessage:fail data must be string or ArrayBuffer',
+      });
+      expect(errors).toHaveBeenCalledWith('qq-socket-worker: closeSocket:fail WebSocket is not connected');
+    });
+
+    it('never lets an unawaited rejection reach unhandledRejection, and logs it', async () => {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const qq = makeQQ();
+        qq.sendSocketMessage({ data: 'x' });
+        qq.closeSocket({ code: 1 });
+        await settle(100);
+        expect(unhandled).toEqual([]);
+        expect(errors).toHaveBeenCalledWith('qq-socket-worker: sendSocketMessage:fail WebSocket is not connected');
+        expect(errors).toHaveBeenCalledWith('qq-socket-worker: closeSocket:fail invalid code');
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    it('closeSocket closes a CONNECTING bound task and validates like task.close', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      await expect(qq.closeSocket({ reason: 1 as never })).rejects.toEqual({
+        errMsg: 'closeSocket:fail reason must be a string',
+      });
+      expect(await qq.closeSocket({ code: 3000, reason: 'r' })).toEqual({ errMsg: 'closeSocket:ok' });
+      expect(await rec.closed).toEqual([{ event: 'close', code: 3000, reason: 'r' }]);
+      await expect(qq.closeSocket()).rejects.toEqual({ errMsg: 'closeSocket:fail WebSocket is not connected' });
+    });
+  });
+
+  describe(`peers (${backend})`, () => {
+    it('talks to python3-websockets: text, binary, and its close code', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${python.url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      task.send({ data: 'héllo 世界' });
+      task.send({ data: bytes(70_000).buffer });
+      task.send({ data: new ArrayBuffer(0) });
+      const [text, big, empty] = await rec.messages(3);
+      expect(text).toBe('héllo 世界');
+      expect(same(big as ArrayBuffer, bytes(70_000))).toBe(true);
+      expect((empty as ArrayBuffer).byteLength).toBe(0);
+      task.close({ code: 4100, reason: 'py' });
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 4100, reason: 'py' });
+      const closing = record(qq.connectSocket({ url: `${python.url}/close/4200/from%20python` }));
+      expect((await closing.closed).at(-1)).toEqual({ event: 'close', code: 4200, reason: 'from python' });
+    });
+
+    it('connects to wss when tls.ca trusts the certificate', async () => {
+      const qq = makeQQ({ tls: { ca: TLS_CERT } });
+      const task = qq.connectSocket({ url: `${tlsServer.url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      task.send({ data: 'secure' });
+      expect(await rec.messages(1)).toEqual(['secure']);
+    });
+
+    it('refuses a self-signed wss server by default: error, then close 1006', async () => {
+      const qq = makeQQ();
+      const task = qq.connectSocket({ url: `${tlsServer.url}/echo` });
+      expect(await record(task).closed).toEqual([
+        { event: 'error', errMsg: 'self-signed certificate' },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+    });
+  });
+
+  describe(`lifecycle (${backend})`, () => {
+    it('destroy() closes every socket with 1001 and later connectSocket calls fail', async () => {
+      const qq = createQQ({ backend });
+      const a = await open(qq);
+      const b = await open(qq);
+      const before = server.log.closes.length;
+      await qq.destroy();
+      expect(a.task.readyState).toBe(3);
+      expect((await a.rec.closed).at(-1)).toEqual({ event: 'close', code: 1001, reason: 'qq instance destroyed' });
+      expect((await b.rec.closed).at(-1)).toEqual({ event: 'close', code: 1001, reason: 'qq instance destroyed' });
+      await server.closed(before + 2);
+      expect(server.log.closes.slice(before)).toEqual([
+        { code: 1001, reason: 'qq instance destroyed' },
+        { code: 1001, reason: 'qq instance destroyed' },
+      ]);
+      const cb = callbacks();
+      const task = qq.connectSocket({ url: `${server.url}/echo`, ...cb });
+      await cb.done;
+      expect(cb.calls[0]?.result).toEqual({ errMsg: 'connectSocket:fail qq instance is destroyed' });
+      expect(task.readyState).toBe(3);
+      await qq.destroy(); // idempotent
+    });
+
+    it('keeps instances independent (limit, binding)', async () => {
+      const one = makeQQ({ maxConnections: 1 });
+      const two = makeQQ({ maxConnections: 1 });
+      await open(one);
+      const { task } = await open(two);
+      await two.sendSocketMessage({ data: 'x' });
+      expect(task.readyState).toBe(1);
+    });
+
+    it('survives 200 connect/close cycles without leaking sockets or ports', async () => {
+      const qq = makeQQ({ maxConnections: 5 });
+      const openBefore = server.log.open;
+      for (let i = 0; i < 200; i++) {
+        const task = qq.connectSocket({ url: `${server.url}/echo` });
+        const rec = record(task);
+        await rec.opened;
+        task.send({ data: `c${i}` });
+        await rec.messages(1);
+        task.close();
+        await rec.closed;
+      }
+      await vi.waitFor(() => expect(server.log.open).toBe(openBefore));
+      await qq.destroy();
+      const ports = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort');
+      expect(ports).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,39 @@
+"""Echo peer for the conformance suite, on Debian's python3-websockets (an independent implementation).
+
+Paths: /echo echoes text and binary; /close/<code>/<reason> closes with that code right after open.
+Prints "PORT <n>" once listening on 127.0.0.1.
+"""
+import asyncio
+import signal
+import sys
+import urllib.parse
+
+import websockets
+
+
+async def handler(ws, path=None):
+    path = path if path is not None else ws.path
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[1] == "close":
+        reason = urllib.parse.unquote(parts[3]) if len(parts) > 3 else ""
+        await ws.close(int(parts[2]), reason)
+        return
+    try:
+        async for message in ws:
+            await ws.send(message)
+    except websockets.ConnectionClosed:
+        pass
+
+
+async def main():
+    stop = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with websockets.serve(handler, "127.0.0.1", 0, max_size=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(f"PORT {port}", flush=True)
+        await stop
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)

@@ -1,0 +1,88 @@
+/** Records a task's events in order, for exact assertions. */
+import type { SocketTask } from 'qq-socket-worker';
+
+export type Recorded =
+  | { event: 'open'; header: Record<string, string>; profile: Record<string, number> }
+  | { event: 'message'; data: string | ArrayBuffer }
+  | { event: 'error'; errMsg: string }
+  | { event: 'close'; code: number; reason: string };
+
+export interface Recording {
+  events: Recorded[];
+  /** Resolves with the events once onClose fired. */
+  closed: Promise<Recorded[]>;
+  /** Resolves once onOpen fired (rejects if the task closed first). */
+  opened: Promise<void>;
+  /** Resolves once n messages arrived. */
+  messages(n: number): Promise<Array<string | ArrayBuffer>>;
+  /** Just the event names, in order. */
+  names(): string[];
+}
+
+export function record(task: SocketTask): Recording {
+  const events: Recorded[] = [];
+  const messageWaiters: Array<{ n: number; resolve: (d: Array<string | ArrayBuffer>) => void }> = [];
+  const data = () => events.flatMap((e) => (e.event === 'message' ? [e.data] : []));
+  let openResolve!: () => void;
+  let openReject!: (e: Error) => void;
+  const opened = new Promise<void>((resolve, reject) => {
+    openResolve = resolve;
+    openReject = reject;
+  });
+  opened.catch(() => {});
+  const closed = new Promise<Recorded[]>((resolve) => {
+    task.onClose(({ code, reason }) => {
+      events.push({ event: 'close', code, reason });
+      openReject(new Error(`closed before open: ${JSON.stringify(events)}`));
+      resolve(events);
+    });
+  });
+  task.onOpen(({ header, profile }) => {
+    events.push({ event: 'open', header, profile: { ...profile } });
+    openResolve();
+  });
+  task.onMessage(({ data: d }) => {
+    events.push({ event: 'message', data: d });
+    const all = data();
+    for (const w of [...messageWaiters]) {
+      if (all.length >= w.n) {
+        messageWaiters.splice(messageWaiters.indexOf(w), 1);
+        w.resolve(all.slice(0, w.n));
+      }
+    }
+  });
+  task.onError(({ errMsg }) => events.push({ event: 'error', errMsg }));
+  return {
+    events,
+    closed,
+    opened,
+    messages: (n) => {
+      const all = data();
+      if (all.length >= n) return Promise.resolve(all.slice(0, n));
+      return new Promise((resolve) => messageWaiters.push({ n, resolve }));
+    },
+    names: () => events.map((e) => e.event),
+  };
+}
+
+/** A callback trio that records what it was called with. */
+export function callbacks() {
+  const calls: Array<{ kind: 'success' | 'fail' | 'complete'; result: Record<string, unknown> }> = [];
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return {
+    calls,
+    done,
+    success: (result: object) => calls.push({ kind: 'success', result: result as Record<string, unknown> }),
+    fail: (result: object) => calls.push({ kind: 'fail', result: result as Record<string, unknown> }),
+    complete: (result: object) => {
+      calls.push({ kind: 'complete', result: result as Record<string, unknown> });
+      resolve();
+    },
+  };
+}
+
+/** A few macrotasks' wait: long enough for a stray event to show up on a local socket. */
+export const settle = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,198 @@
+/**
+ * Real servers on 127.0.0.1 (port 0) for the suites: a `ws` server whose behaviour is chosen by
+ * the request path, its TLS twin, a raw TCP server for broken handshakes, and Debian's
+ * python3-websockets as an independent peer.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+export const TLS_CERT = readFileSync(fixture('cert.pem'), 'utf8');
+export const TLS_KEY = readFileSync(fixture('key.pem'), 'utf8');
+
+/** What a test can see of the server side. */
+export interface ServerLog {
+  /** Messages received, per connection in accept order. */
+  received: Array<Array<string | Buffer>>;
+  /** Request headers of each handshake. */
+  headers: http.IncomingHttpHeaders[];
+  /** Close code/reason each connection saw, in close order. */
+  closes: Array<{ code: number; reason: string }>;
+  /** Connections currently open. */
+  open: number;
+  /** Connections ever accepted. */
+  accepted: number;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  log: ServerLog;
+  sockets: Set<WebSocket>;
+  /** Resolves once `n` connections closed. */
+  closed(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Behaviour by path:
+ * - `/echo` (default): echoes every message, text as text, binary as binary.
+ * - `/close/<code>/<reason>`: closes right after open; code 0 = a close frame without status.
+ * - `/drop`: destroys the TCP connection right after open (no close frame).
+ * - `/burst/<n>/<code>`: sends n text messages `m0..`, then closes with code.
+ * - `/headers`: sends the handshake request headers back as one JSON text message.
+ * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
+ * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
+ * - `/silent`: accepts, reads, never answers.
+ */
+function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: ServerLog, index: number): void {
+  const [, kind = 'echo', a = '', b = ''] = path.split('/');
+  const received = log.received[index] as Array<string | Buffer>;
+  ws.on('message', (data: Buffer, isBinary) => {
+    received.push(isBinary ? data : data.toString('utf8'));
+    if (kind === 'echo' || kind === 'bytes') ws.send(data, { binary: isBinary });
+  });
+  switch (kind) {
+    case 'close':
+      if (a === '0') ws.close();
+      else ws.close(Number(a), decodeURIComponent(b));
+      break;
+    case 'drop':
+      ws.terminate();
+      break;
+    case 'burst':
+      for (let i = 0; i < Number(a); i++) ws.send(`m${i}`);
+      ws.close(Number(b || 1000));
+      break;
+    case 'headers':
+      ws.send(JSON.stringify(req.headers));
+      break;
+    case 'bytes': {
+      const n = Number(a);
+      const bytes = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) bytes[i] = i & 0xff;
+      ws.send(bytes, { binary: true });
+      break;
+    }
+    case 'raw':
+      (ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from(a, 'hex'));
+      break;
+  }
+}
+
+/** A ws server on 127.0.0.1:0; pass `tls: true` for wss with the self-signed fixture. */
+export async function startWsServer(options: { tls?: boolean; protocol?: string | false } = {}): Promise<TestServer> {
+  const web = options.tls ? https.createServer({ cert: TLS_CERT, key: TLS_KEY }) : http.createServer();
+  // `/status/<n>` rejects the handshake with HTTP n.
+  web.on('request', (_req, res) => res.writeHead(400).end());
+  const log: ServerLog = { received: [], headers: [], closes: [], open: 0, accepted: 0 };
+  const sockets = new Set<WebSocket>();
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: true,
+    handleProtocols: (protocols) => {
+      if (options.protocol === false) return false;
+      if (options.protocol !== undefined) return options.protocol;
+      return protocols.values().next().value ?? false;
+    },
+  });
+  wss.on('headers', (headers) => headers.push('X-Test-Server: qq'));
+  web.on('upgrade', (req, socket, head) => {
+    const path = req.url ?? '/';
+    const status = /^\/status\/(\d+)/.exec(path);
+    if (status) {
+      socket.end(`HTTP/1.1 ${status[1]} Nope\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    if (path.startsWith('/silent')) return; // never answer the handshake
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const index = log.accepted++;
+      log.open++;
+      log.received.push([]);
+      log.headers.push(req.headers);
+      sockets.add(ws);
+      ws.on('error', () => {});
+      ws.on('close', (code, reason) => {
+        log.open--;
+        sockets.delete(ws);
+        log.closes.push({ code, reason: reason.toString('utf8') });
+        for (const w of [...waiters]) {
+          if (log.closes.length >= w.n) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve();
+          }
+        }
+      });
+      behave(ws, path, req, log, index);
+    });
+  });
+  const rawSockets = new Set<net.Socket>();
+  web.on('connection', (s: net.Socket) => {
+    rawSockets.add(s);
+    s.on('close', () => rawSockets.delete(s));
+  });
+  web.on('secureConnection', (s: net.Socket) => {
+    rawSockets.add(s);
+    s.on('close', () => rawSockets.delete(s));
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  const port = (web.address() as net.AddressInfo).port;
+  return {
+    url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`,
+    port,
+    log,
+    sockets,
+    closed: (n) =>
+      log.closes.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+    close: async () => {
+      for (const s of rawSockets) s.destroy();
+      wss.close();
+      await new Promise<void>((resolve) => web.close(() => resolve()));
+    },
+  };
+}
+
+/** A port on 127.0.0.1 where nothing listens. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The Python peer: Debian's python3-websockets, an independent WebSocket implementation. */
+export interface PythonServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startPythonServer(): Promise<PythonServer> {
+  const script = fileURLToPath(new URL('./py_server.py', import.meta.url));
+  const child: ChildProcess = spawn('/usr/bin/python3', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`python server exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PORT (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
