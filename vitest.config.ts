@@ -17,6 +17,8 @@ export default defineConfig({
     reporters: ['default', './test/summary-reporter.ts'],
     // Worker threads inside vitest's own threads are fragile: run each file in a child process.
     pool: 'forks',
+    // Type tests of the public API against the emitted declarations (dist/types, from `npm run build`).
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

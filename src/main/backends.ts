@@ -95,6 +95,9 @@ export async function releaseIdlePools(): Promise<void> {
   await Promise.all(idle.map(([, entry]) => entry.pool.destroy()));
 }
 
+/** Threads alive in every pool of this process (diagnostics and leak tests). */
+export const poolThreads = (): number => [...pools.values()].reduce((n, entry) => n + entry.pool.threads.length, 0);
+
 /** Starts a host on this thread. */
 export function inlineLink(config: HostConfig): HostLink {
   const data = new MessageChannel();

@@ -10,7 +10,7 @@ import {
   checkUrl,
   isOptionsObject,
 } from '../shared/validate.js';
-import { inlineLink, releaseIdlePools, threadLink } from './backends.js';
+import { inlineLink, poolThreads, releaseIdlePools, threadLink } from './backends.js';
 import { callbackReply, soon } from './callbacks.js';
 import { HostClient } from './client.js';
 import { GlobalBinding } from './global-binding.js';
@@ -213,6 +213,20 @@ class QQInstance implements TaskOwner {
     return this.#destroyed;
   }
 
+  /** Test and diagnostics hook, reachable only through {@link DEBUG}. */
+  #debug() {
+    return {
+      /** Sockets in this instance's host (undefined: no host running). */
+      stats: () => this.#client?.link.control.stats(),
+      /** Makes this instance's host die ('throw' | 'exit' | 'oom'; thread backend). */
+      crash: (how: 'throw' | 'exit' | 'oom') => {
+        void this.#client?.link.control.crash(how).catch(() => {});
+      },
+      /** Worker threads alive in this process's pools. */
+      threads: poolThreads,
+    };
+  }
+
   /** The object handed to users: plain functions, so `const { connectSocket } = qq` works. */
   api(): QQ {
     const b = this.#binding;
@@ -230,12 +244,7 @@ class QQInstance implements TaskOwner {
       offSocketClose: () => b.set('close', undefined),
       destroy: () => this.destroy(),
     };
-    Object.defineProperty(qq, DEBUG, {
-      value: {
-        stats: () => this.#client?.link.control.stats(),
-        crash: (how: string) => this.#client?.link.control.crash(how as never),
-      },
-    });
+    Object.defineProperty(qq, DEBUG, { value: this.#debug() });
     return qq as unknown as QQ;
   }
 }

@@ -1,0 +1,204 @@
+/**
+ * Node specifics of issue 2: host death, nothing left behind by destroy(), the package's entry
+ * points (import, require, /global), and createQQ's option checks.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createQQ, type QQ } from 'qq-socket-worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { record } from './helpers/record.js';
+import { startWsServer, type TestServer } from './helpers/servers.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Debug {
+  stats(): Promise<{ sockets: number }> | undefined;
+  crash(how: 'throw' | 'exit' | 'oom'): void;
+  threads(): number;
+}
+const debug = (qq: QQ) => (qq as unknown as Record<symbol, Debug>)[Symbol.for('qq-socket-worker.debug')] as Debug;
+
+/** Runs a script in a fresh Node process from the package root; resolves with its output once it exits. */
+async function node(flag: '--input-type=module' | '--input-type=commonjs', code: string, timeout = 15_000) {
+  const started = Date.now();
+  const { stdout } = await run(process.execPath, [flag, '-e', code], { cwd: root, timeout });
+  return { stdout, ms: Date.now() - started };
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startWsServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('host death (thread)', () => {
+  it.each(['throw', 'exit', 'oom'] as const)(
+    'turns a host that dies by %s into onError + onClose(1006) on each task, then starts a fresh host',
+    async (how) => {
+      const qq = createQQ({ backend: 'thread' });
+      const bystander = createQQ({ backend: 'inline' });
+      try {
+        const tasks = [1, 2, 3].map(() => qq.connectSocket({ url: `${server.url}/echo` }));
+        const recs = tasks.map(record);
+        await Promise.all(recs.map((r) => r.opened));
+        const other = record(bystander.connectSocket({ url: `${server.url}/echo` }));
+        await other.opened;
+        debug(qq).crash(how);
+        for (const rec of recs) {
+          const events = await rec.closed;
+          expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+          expect((events[1] as { errMsg: string }).errMsg).toMatch(/^socket host died: /);
+          expect(events[2]).toEqual({ event: 'close', code: 1006, reason: 'abnormal closure' });
+        }
+        expect(tasks.map((t) => t.readyState)).toEqual([3, 3, 3]);
+        // The slots were freed and a fresh host serves the next connectSocket.
+        const next = qq.connectSocket({ url: `${server.url}/echo` });
+        const rec = record(next);
+        await rec.opened;
+        next.send({ data: 'after' });
+        expect(await rec.messages(1)).toEqual(['after']);
+        await expect(qq.sendSocketMessage({ data: 'global' })).resolves.toEqual({ errMsg: 'sendSocketMessage:ok' });
+        expect(other.names()).toEqual(['open']); // another instance was not touched
+      } finally {
+        await Promise.all([qq.destroy(), bystander.destroy()]);
+      }
+    },
+  );
+});
+
+describe('leaving nothing behind', () => {
+  it('destroy() with open sockets lets the process exit by itself', async () => {
+    const { stdout, ms } = await node(
+      '--input-type=module',
+      `
+      import { WebSocketServer } from 'ws';
+      import { createQQ } from 'qq-socket-worker';
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => wss.once('listening', r));
+      const url = 'ws://127.0.0.1:' + wss.address().port;
+      const qq = createQQ({ threads: 2 });
+      const tasks = [1, 2, 3].map(() => qq.connectSocket({ url }));
+      await Promise.all(tasks.map((t) => new Promise((r) => t.onOpen(r))));
+      const closes = tasks.map((t) => new Promise((r) => t.onClose(r)));
+      await qq.destroy();
+      console.log(JSON.stringify(await Promise.all(closes)));
+      wss.close();
+      `,
+    );
+    expect(JSON.parse(stdout)).toEqual(Array(3).fill({ code: 1001, reason: 'qq instance destroyed' }));
+    expect(ms).toBeLessThan(10_000); // it exited on its own, well before the 15 s kill
+  });
+
+  it('a program that never calls destroy() still exits once its sockets are closed', async () => {
+    const { stdout } = await node(
+      '--input-type=module',
+      `
+      import { WebSocketServer } from 'ws';
+      import 'qq-socket-worker/global';
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => wss.once('listening', r));
+      qq.connectSocket({ url: 'ws://127.0.0.1:' + wss.address().port });
+      qq.onSocketOpen(() => qq.closeSocket());
+      qq.onSocketClose((r) => { console.log(JSON.stringify(r)); wss.close(); });
+      `,
+    );
+    expect(JSON.parse(stdout)).toEqual({ code: 1000, reason: '' });
+  });
+
+  it('keeps no thread after 200 connect/close cycles and destroy()', async () => {
+    const qq = createQQ({ backend: 'thread' });
+    for (let i = 0; i < 200; i++) {
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      task.close();
+      await rec.closed;
+    }
+    expect(await debug(qq).stats()).toEqual({ sockets: 0 });
+    expect(debug(qq).threads()).toBe(1);
+    await qq.destroy();
+    expect(debug(qq).threads()).toBe(0);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort')).toEqual([]);
+  });
+});
+
+describe('package entry points', () => {
+  it('works with require() (CommonJS)', async () => {
+    const { stdout } = await node(
+      '--input-type=commonjs',
+      `
+      const { createQQ } = require('qq-socket-worker');
+      const { WebSocketServer } = require('ws');
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => {
+        wss.on('connection', (s) => s.on('message', (d) => s.send(d.toString())));
+        const qq = createQQ();
+        const task = qq.connectSocket({ url: 'ws://127.0.0.1:' + wss.address().port });
+        task.onOpen(() => task.send({ data: 'from cjs' }));
+        task.onMessage(async ({ data }) => { console.log(data); await qq.destroy(); wss.close(); });
+      });
+      `,
+    );
+    expect(stdout.trim()).toBe('from cjs');
+  });
+
+  it('installs globalThis.qq from qq-socket-worker/global, with require too', async () => {
+    const esm = await node(
+      '--input-type=module',
+      `import 'qq-socket-worker/global'; console.log(typeof qq.connectSocket, typeof qq.onSocketOpen);`,
+    );
+    expect(esm.stdout.trim()).toBe('function function');
+    const cjs = await node(
+      '--input-type=commonjs',
+      `require('qq-socket-worker/global'); console.log(Object.keys(globalThis.qq).length);`,
+    );
+    expect(Number(cjs.stdout.trim())).toBe(12);
+  });
+});
+
+describe('createQQ options', () => {
+  it('returns a fresh instance with every function of the spec', () => {
+    const a = createQQ();
+    const b = createQQ();
+    expect(a).not.toBe(b);
+    expect(Object.keys(a).sort()).toEqual(
+      [
+        'closeSocket',
+        'connectSocket',
+        'destroy',
+        'offSocketClose',
+        'offSocketError',
+        'offSocketMessage',
+        'offSocketOpen',
+        'onSocketClose',
+        'onSocketError',
+        'onSocketMessage',
+        'onSocketOpen',
+        'sendSocketMessage',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    [{ backend: 'worker' }, "createQQ: options.backend must be 'auto', 'thread' or 'inline'"],
+    [{ maxConnections: 0 }, 'createQQ: options.maxConnections must be a positive integer'],
+    [{ maxConnections: '5' }, 'createQQ: options.maxConnections must be a positive integer'],
+    [{ connectTimeout: -1 }, 'createQQ: options.connectTimeout must be a positive integer (ms)'],
+    [{ allowedHosts: 'a.test' }, 'createQQ: options.allowedHosts must be an array of host names'],
+    [{ allowedHosts: [''] }, 'createQQ: options.allowedHosts must be an array of host names'],
+    [{ requireSecure: 'yes' }, 'createQQ: options.requireSecure must be a boolean'],
+    [{ maxPayload: 1.5 }, 'createQQ: options.maxPayload must be a positive integer (bytes)'],
+    [{ tls: 'x' }, 'createQQ: options.tls must be an object'],
+    [{ tls: { ca: 1 } }, 'createQQ: options.tls.ca must be a PEM string or Buffer, or an array of them'],
+    [{ tls: { cert: {} } }, 'createQQ: options.tls.cert must be a PEM string or Buffer'],
+    [{ tls: { key: [] } }, 'createQQ: options.tls.key must be a PEM string or Buffer'],
+    [{ tls: { rejectUnauthorized: 0 } }, 'createQQ: options.tls.rejectUnauthorized must be a boolean'],
+    [{ threads: 0 }, 'createQQ: options.threads must be a positive integer'],
+    ['thread', 'createQQ: options must be an object'],
+  ])('throws a TypeError for %j', (options, message) => {
+    expect(() => createQQ(options as never)).toThrow(new TypeError(message));
+  });
+});
