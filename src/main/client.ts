@@ -3,8 +3,9 @@
  * event batches it sends back, and turns the host's death into onError + onClose(1006).
  */
 import type { Remote } from 'comlink';
+import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { hostDied } from '../shared/errors.js';
-import type { Batch, Command, HostControl, HostEvent } from '../shared/protocol.js';
+import type { Command, HostControl, HostEvent } from '../shared/protocol.js';
 
 /** The data port as both Node's and the web's MessagePort offer it. */
 export interface DataPort {
@@ -25,9 +26,13 @@ export interface HostLink {
 
 /** What the client calls on a task. */
 export interface EventSink {
+  message(data: Item): void;
   deliver(event: HostEvent): void;
   hostDied(errMsg: string): void;
 }
+
+/** Runs `fn` after the current turn (setImmediate on Node): where credit is returned from. */
+export type TurnScheduler = (fn: () => void) => void;
 
 /** How long a cleanly finished host's `ended` frame may trail the end of its thread task. */
 const ENDED_FRAME_GRACE_MS = 1000;
@@ -35,17 +40,22 @@ const ENDED_FRAME_GRACE_MS = 1000;
 export class HostClient {
   readonly link: HostLink;
   readonly #sinks = new Map<number, EventSink>();
-  #out: Command[] = [];
-  #transfer: ArrayBuffer[] = [];
+  readonly #out = new BatchBuilder<Command>();
   #flushQueued = false;
+  /** Dispatched bytes and messages not yet returned to the host as credit. */
+  #creditBytes = 0;
+  #creditItems = 0;
+  #creditQueued = false;
+  readonly #schedule: TurnScheduler;
   /** running → ending (shutdown sent) → gone (ended event, or the host died) */
   #state: 'running' | 'ending' | 'gone' = 'running';
   #endedResolve: (() => void) | undefined;
   #lostTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gone: Promise<void>;
 
-  constructor(link: HostLink) {
+  constructor(link: HostLink, schedule: TurnScheduler) {
     this.link = link;
+    this.#schedule = schedule;
     this.#gone = new Promise((resolve) => {
       this.#endedResolve = resolve;
     });
@@ -66,39 +76,87 @@ export class HostClient {
     this.#sinks.set(id, sink);
   }
 
-  /** Queues a command; all commands of one turn go out in one post. */
+  /** Queues a command; everything of one turn goes out in one post. */
   post(command: Command, transfer?: ArrayBuffer): void {
     if (this.#state === 'gone') return; // the tasks were already told the host died
-    this.#out.push(command);
-    if (transfer !== undefined) this.#transfer.push(transfer);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(this.#flush);
-    }
+    this.#out.control(command, transfer);
+    this.#arm();
+  }
+
+  /**
+   * Queues one send of task `id`: text; a view whose bytes are copied now (the caller may reuse
+   * its buffer at once); or an ArrayBuffer the caller moved to us (posted without a copy).
+   */
+  send(id: number, data: string | Uint8Array | ArrayBuffer): void {
+    if (this.#state === 'gone') return;
+    if (typeof data === 'string') this.#out.text(id, data);
+    else if (data instanceof Uint8Array) this.#out.binary(id, data);
+    else this.#out.moved(id, data);
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(this.#flush);
   }
 
   #flush = (): void => {
     this.#flushQueued = false;
-    if (this.#out.length === 0 || this.#state === 'gone') return;
-    const batch = this.#out;
-    const transfer = this.#transfer;
-    this.#out = [];
-    this.#transfer = [];
+    if (this.#out.empty || this.#state === 'gone') return;
+    const [batch, transfer] = this.#out.take();
     this.link.data.postMessage(batch, transfer);
   };
 
+  /** Returns credit once the turn that dispatched it is over (design.md: not from inside the handler). */
+  #returnCredit = (): void => {
+    this.#creditQueued = false;
+    if (this.#creditItems === 0) return;
+    this.#out.addCredit(this.#creditBytes, this.#creditItems);
+    this.#creditBytes = 0;
+    this.#creditItems = 0;
+    this.#flush();
+  };
+
   #onBatch = (event: { data: unknown }): void => {
-    const batch = event.data as Batch<HostEvent>;
-    for (const frame of batch) {
-      if (frame.type === 'ended') {
-        this.#end();
-        continue;
+    const batch = event.data;
+    if (!isBatch(batch)) return;
+    readBatch(batch as Batch<HostEvent>, this.#onMessage, this.#onEvent);
+    if (batch.ids.length > 0 && this.#state !== 'gone') {
+      this.#creditBytes += batch.bytes;
+      this.#creditItems += batch.ids.length;
+      if (!this.#creditQueued) {
+        this.#creditQueued = true;
+        this.#schedule(this.#returnCredit);
       }
-      const sink = this.#sinks.get(frame.id);
-      if (sink === undefined) continue;
-      if (frame.type === 'close') this.#sinks.delete(frame.id);
-      sink.deliver(frame);
     }
+  };
+
+  // One-entry cache: a flood is mostly runs of messages of one task.
+  #lastId = -1;
+  #lastSink: EventSink | undefined;
+
+  #onMessage = (id: number, data: Item): void => {
+    if (id !== this.#lastId) {
+      this.#lastId = id;
+      this.#lastSink = this.#sinks.get(id);
+    }
+    this.#lastSink?.message(data);
+  };
+
+  #onEvent = (frame: HostEvent): void => {
+    if (frame.type === 'ended') {
+      this.#end();
+      return;
+    }
+    const sink = this.#sinks.get(frame.id);
+    if (sink === undefined) return;
+    if (frame.type === 'close') {
+      this.#sinks.delete(frame.id);
+      this.#lastId = -1;
+      this.#lastSink = undefined;
+    }
+    sink.deliver(frame);
   };
 
   /**

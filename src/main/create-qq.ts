@@ -180,7 +180,7 @@ class QQInstance implements TaskOwner {
       tls: this.#options.tls,
     };
     const link = this.#options.backend === 'inline' ? inlineLink(config) : threadLink(config, this.#options.threads);
-    this.#client = new HostClient(link);
+    this.#client = new HostClient(link, setImmediate);
     return this.#client;
   }
 

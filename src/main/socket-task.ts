@@ -1,6 +1,8 @@
 /** SocketTask: the facade of one socket. Holds no socket, only state mirrored from the host. */
+
+import { copyToArrayBuffer, type Item } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, errors, ok } from '../shared/errors.js';
-import type { Command, HostEvent, OpenEvent, SendFrame } from '../shared/protocol.js';
+import type { Command, HostEvent, OpenEvent } from '../shared/protocol.js';
 import type {
   CloseSocketOption,
   OnCloseCallback,
@@ -31,6 +33,7 @@ export type EventName = keyof EventResults;
 /** Where a task's commands go: the host client it was created on. */
 export interface CommandSink {
   post(command: Command, transfer?: ArrayBuffer): void;
+  send(id: number, data: string | Uint8Array | ArrayBuffer): void;
 }
 
 /** What a task tells the qq instance that made it. */
@@ -52,23 +55,24 @@ interface PendingSend {
   bytes: number;
 }
 
-/** The bytes to post for one send, copied (or moved with `transfer`) at call time. */
+/**
+ * What to post for one send: text; a view of the caller's bytes (the client copies them at once);
+ * or, with `transfer`, the caller's buffer moved (detached before send returns). A moved view
+ * that does not span its whole buffer travels as a range of the moved buffer.
+ */
 function prepare(
   data: SocketData,
   move: boolean,
-): { frameData: string | ArrayBuffer; offset?: number; length?: number; bytes: number } {
-  if (typeof data === 'string') return { frameData: data, bytes: utf8ByteLength(data) };
-  if (ArrayBuffer.isView(data)) {
-    const { buffer, byteOffset, byteLength } = data;
-    if (move && buffer instanceof ArrayBuffer && byteOffset + byteLength <= buffer.byteLength) {
-      const moved = structuredClone(buffer, { transfer: [buffer] });
-      return { frameData: moved, offset: byteOffset, length: byteLength, bytes: byteLength };
-    }
-    // slice() on a Uint8Array copies into a fresh, unshared ArrayBuffer (even from a SharedArrayBuffer).
-    return { frameData: new Uint8Array(buffer, byteOffset, byteLength).slice().buffer, bytes: byteLength };
-  }
-  const bytes = data.byteLength;
-  return { frameData: move ? structuredClone(data, { transfer: [data] }) : data.slice(0), bytes };
+): { post: string | Uint8Array | ArrayBuffer; range?: [number, number]; bytes: number } {
+  if (typeof data === 'string') return { post: data, bytes: utf8ByteLength(data) };
+  const view = ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
+  const { byteOffset, byteLength: bytes } = view; // read before moving: a detached view reports 0
+  if (!move || !(view.buffer instanceof ArrayBuffer)) return { post: view, bytes };
+  const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
+  if (byteOffset === 0 && bytes === moved.byteLength) return { post: moved, bytes };
+  return { post: moved, range: [byteOffset, bytes], bytes };
 }
 
 /** Whether the buffer behind `data` was detached (transferred away); slicing it would throw. */
@@ -187,15 +191,15 @@ export class SocketTaskImpl implements SocketTask {
       soon(() => reply.fail(errors.dataDetached()));
       return;
     }
-    const { frameData, offset, length, bytes } = prepare(checked.value, option.transfer === true);
-    const frame: SendFrame = { type: 'send', id: this.socketTaskId, data: frameData };
-    if (offset !== undefined) {
-      frame.offset = offset;
-      frame.length = length;
-    }
+    const { post, range, bytes } = prepare(checked.value, option.transfer === true);
     this.#pending.push({ reply, bytes });
     this.#buffered += bytes;
-    this.#sink.post(frame, typeof frameData === 'string' ? undefined : frameData);
+    if (range === undefined) {
+      this.#sink.send(this.socketTaskId, post);
+    } else {
+      const data = post as ArrayBuffer;
+      this.#sink.post({ type: 'send-range', id: this.socketTaskId, data, offset: range[0], length: range[1] }, data);
+    }
   }
 
   close(option?: CloseSocketOption): void {
@@ -224,6 +228,12 @@ export class SocketTaskImpl implements SocketTask {
     soon(() => reply.ok({ errMsg: ok('closeSocket') }));
   }
 
+  /** A message from the host; slab bytes become an ArrayBuffer of exactly the message's bytes. */
+  message(data: Item): void {
+    if (this.#abort !== undefined || this.#state === CLOSED) return;
+    this.#emit('message', { data: data instanceof Uint8Array ? copyToArrayBuffer(data) : data });
+  }
+
   /** Applies one event from the host. */
   deliver(event: HostEvent): void {
     switch (event.type) {
@@ -232,10 +242,6 @@ export class SocketTaskImpl implements SocketTask {
         this.#state = OPEN;
         this.#protocol = event.protocol;
         this.#emit('open', { header: event.header, profile: toProfile(event.profile) });
-        return;
-      case 'message':
-        if (this.#abort !== undefined || this.#state === CLOSED) return;
-        this.#emit('message', { data: event.data });
         return;
       case 'error':
         if (this.#abort !== undefined || this.#state === CLOSED) return;

@@ -3,7 +3,7 @@
  *
  * Two channels join them:
  * - control (Comlink): {@link HostControl}, rare out-of-band calls (stats, test hooks);
- * - data (a MessagePort): batches of frames, one post per turn in each direction. Every command
+ * - data (a MessagePort): batches (batch.ts), one post per turn in each direction. Every command
  *   and event of a task, and the shutdown handshake, travel on this port: messages on two
  *   different ports have no order between them, and a close must never overtake its sends.
  */
@@ -38,13 +38,16 @@ export interface ConnectFrame {
   timeout: number;
 }
 
-/** One `send`. `offset`/`length` select bytes of a transferred buffer; absent means all of it. */
-export interface SendFrame {
-  type: 'send';
+/**
+ * A send of part of a moved buffer (`transfer: true` on a view that does not cover its whole
+ * buffer). Every other send travels as a batch item (see batch.ts).
+ */
+export interface SendRangeFrame {
+  type: 'send-range';
   id: number;
-  data: string | ArrayBuffer;
-  offset?: number;
-  length?: number;
+  data: ArrayBuffer;
+  offset: number;
+  length: number;
 }
 
 /** `close` on an OPEN or CONNECTING task. */
@@ -61,7 +64,7 @@ export interface ShutdownFrame {
 }
 
 /** Facade → host. */
-export type Command = ConnectFrame | SendFrame | CloseFrame | ShutdownFrame;
+export type Command = ConnectFrame | SendRangeFrame | CloseFrame | ShutdownFrame;
 
 /** The handshake finished. `time` values are absolute hi-res epoch ms (timeOrigin + now). */
 export interface OpenEvent {
@@ -70,12 +73,6 @@ export interface OpenEvent {
   header: Record<string, string>;
   protocol: string;
   profile: { connectStart: number; connectEnd: number; handshakeEnd: number };
-}
-
-export interface MessageEvent {
-  type: 'message';
-  id: number;
-  data: string | ArrayBuffer;
 }
 
 export interface ErrorEvent {
@@ -105,16 +102,23 @@ export interface EndedEvent {
   type: 'ended';
 }
 
-/** Host → facade. */
-export type HostEvent = OpenEvent | MessageEvent | ErrorEvent | CloseEvent | SentEvent | EndedEvent;
+/** Host → facade, besides messages (batch items). */
+export type HostEvent = OpenEvent | ErrorEvent | CloseEvent | SentEvent | EndedEvent;
 
-/** What crosses the data port in either direction: one array per post. */
-export type Batch<T> = T[];
+export interface HostStats {
+  sockets: number;
+  /** Bytes and messages posted to the facade and not yet credited back. */
+  inFlightBytes: number;
+  inFlightItems: number;
+  /** How often a socket stopped reading for lack of credit, and started again. */
+  pauses: number;
+  resumes: number;
+}
 
 /** The Comlink-exposed control surface of a host. */
 export interface HostControl {
-  /** Open sockets in this host, for tests and diagnostics. */
-  stats(): { sockets: number };
+  /** For tests and diagnostics: open sockets, and the flow-control window toward the facade. */
+  stats(): HostStats;
   /** Test hook: makes the host die the given way. */
   crash(how: 'throw' | 'exit' | 'oom'): void;
 }

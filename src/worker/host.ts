@@ -2,16 +2,22 @@
  * The socket host: owns every socket of one facade. Runtime-neutral: a {@link SocketFactory}
  * adapts the runtime's WebSocket (ws on Node, the native one in browsers).
  */
+
+import { type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors } from '../shared/errors.js';
-import type { Batch, Command, ConnectFrame, HostConfig, HostEvent, SendFrame } from '../shared/protocol.js';
+import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
+import { FlowControl, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
 
 /** What a socket adapter reports. Calls after `close` are ignored. */
 export interface SocketHandlers {
   /** The handshake finished. `connectEnd`: when TCP/TLS was up (absolute ms). */
   open(header: Record<string, string>, protocol: string, connectEnd: number): void;
-  /** A binary message's ArrayBuffer must be exactly its bytes and owned by no one else: it is transferred. */
-  message(data: string | ArrayBuffer): void;
+  /**
+   * A message: text, or the bytes of a binary one. The adapter gives the bytes up: they are
+   * copied at once, or, when the view spans a whole (large) ArrayBuffer, that buffer is moved.
+   */
+  message(data: string | Uint8Array): void;
   /** `closeCode`: the code we put in our own close frame because of what the server sent. */
   error(errMsg: string, closeCode?: number): void;
   close(code: number, reason: string): void;
@@ -25,6 +31,9 @@ export interface HostSocket {
   close(code: number, reason: string): void;
   /** Drops the connection at once (handshake abort, timeout, shutdown that took too long). */
   abort(): void;
+  /** Stops reading from the network (flow control). */
+  pause(): void;
+  resume(): void;
 }
 
 export type SocketFactory = (frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers) => HostSocket;
@@ -56,7 +65,7 @@ export interface HostRuntime {
  */
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 
-class Connection implements SocketHandlers {
+class Connection implements SocketHandlers, Pausable {
   state: State = 'connecting';
   readonly #host: Host;
   readonly #id: number;
@@ -100,9 +109,17 @@ class Connection implements SocketHandlers {
     });
   }
 
-  message(data: string | ArrayBuffer): void {
+  message(data: string | Uint8Array): void {
     if (this.state === 'closed') return;
-    this.#host.outbox.push({ type: 'message', id: this.#id, data }, typeof data === 'string' ? undefined : data);
+    this.#host.flow.delivered(this.#host.outbox.message(this.#id, data), this);
+  }
+
+  pause(): void {
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    this.#socket?.resume();
   }
 
   error(errMsg: string, closeCode?: number): void {
@@ -126,22 +143,22 @@ class Connection implements SocketHandlers {
       event = { code, reason: ABNORMAL_CLOSURE_REASON };
     }
     this.#host.outbox.push({ type: 'close', id: this.#id, ...event });
+    this.#host.flow.release(this);
     this.#host.forget(this.#id);
   }
 
-  send(frame: SendFrame): void {
+  send(payload: string | Uint8Array): void {
     const outbox = this.#host.outbox;
     if (this.state !== 'open' || this.#socket === undefined) {
       outbox.ack(this.#id, errors.sendAborted());
       return;
     }
-    const { data } = frame;
-    const payload = typeof data === 'string' ? data : new Uint8Array(data, frame.offset ?? 0, frame.length);
     this.#socket.send(payload, (error) => outbox.ack(this.#id, error ? errors.sendAborted() : undefined));
   }
 
   /** The facade's close(): a handshake in progress is aborted and reports the requested code. */
   requestClose(code: number, reason: string): void {
+    this.#host.flow.release(this); // the closing handshake must be read
     if (this.state === 'connecting') {
       this.#override = { code, reason };
       this.state = 'closing';
@@ -173,6 +190,7 @@ export class Host {
   readonly config: HostConfig;
   readonly runtime: HostRuntime;
   readonly outbox: Outbox;
+  readonly flow = new FlowControl();
   readonly #connections = new Map<number, Connection>();
   #ending = false;
   #ended = false;
@@ -187,18 +205,27 @@ export class Host {
 
   /** Handles one batch from the facade. A bad frame is skipped; it never stops the host. */
   receive = (batch: Batch<Command>): void => {
-    if (!Array.isArray(batch)) return;
-    for (const command of batch) {
-      try {
-        this.#handle(command);
-      } catch (error) {
-        console.error('qq-socket-worker host: command failed', error);
-      }
+    if (!isBatch(batch)) return;
+    readBatch(batch, this.#send, this.#command);
+    if (batch.bytes > 0 || batch.items > 0) this.flow.credit(Number(batch.bytes) || 0, Number(batch.items) || 0);
+  };
+
+  #send = (id: number, data: Item): void => {
+    const connection = this.#connections.get(id);
+    if (connection === undefined) this.outbox.ack(id, errors.sendAborted());
+    else connection.send(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+  };
+
+  #command = (command: Command): void => {
+    try {
+      this.#handle(command);
+    } catch (error) {
+      console.error('qq-socket-worker host: command failed', error);
     }
   };
 
   #handle(command: Command): void {
-    switch (command.type) {
+    switch (command?.type) {
       case 'connect':
         if (this.#ending || this.#connections.has(command.id)) return;
         {
@@ -207,10 +234,10 @@ export class Host {
           connection.start(command);
         }
         return;
-      case 'send': {
+      case 'send-range': {
         const connection = this.#connections.get(command.id);
         if (connection === undefined) this.outbox.ack(command.id, errors.sendAborted());
-        else connection.send(command);
+        else connection.send(new Uint8Array(command.data, command.offset, command.length));
         return;
       }
       case 'close':
@@ -222,7 +249,7 @@ export class Host {
         this.#endIfDone();
         return;
       default:
-        command satisfies never;
+        command satisfies never; // a new command type must be handled above
     }
   }
 
@@ -240,7 +267,7 @@ export class Host {
     this.#onEnd();
   }
 
-  stats(): { sockets: number } {
-    return { sockets: this.#connections.size };
+  stats(): HostStats {
+    return { sockets: this.#connections.size, ...this.flow.stats() };
   }
 }

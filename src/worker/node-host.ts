@@ -18,7 +18,7 @@ export function runNodeHost(
       {
         factory: nodeSocketFactory,
         post: (batch, transfer) => data.postMessage(batch, transfer),
-        schedule: setImmediate,
+        schedule: queueMicrotask,
         clock: nodeClock,
         setTimer: (fn, ms) => setTimeout(fn, ms),
         clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),

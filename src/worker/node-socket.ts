@@ -18,17 +18,6 @@ function statusCodeOf(error: Error): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** A binary message as an ArrayBuffer of exactly its bytes, never a pooled Buffer's backing store. */
-function toArrayBuffer(data: Buffer): ArrayBuffer {
-  const { buffer, byteOffset, byteLength } = data;
-  // A Buffer that spans its whole ArrayBuffer is not pooled (pool slices never do) and ws is
-  // done with it: hand it over as is. Anything else is copied out.
-  if (byteLength > 0 && byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) {
-    return buffer;
-  }
-  return (buffer as ArrayBuffer).slice(byteOffset, byteOffset + byteLength);
-}
-
 function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -85,7 +74,9 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     handlers.open(header, ws.protocol, connectEnd);
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    handlers.message(isBinary ? toArrayBuffer(data) : data.toString('utf8'));
+    // A binary Buffer may be a view of a pooled or shared chunk: the outbox copies it, or moves
+    // its ArrayBuffer only when the Buffer spans all of it (never the case for pool slices).
+    handlers.message(isBinary ? data : data.toString('utf8'));
   });
   ws.on('error', (error: Error) => {
     handlers.error(error.message, statusCodeOf(error));
@@ -108,6 +99,12 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     },
     abort() {
       ws.terminate();
+    },
+    pause() {
+      ws.pause();
+    },
+    resume() {
+      ws.resume();
     },
   };
   return socket;

@@ -2,17 +2,23 @@
  * Batches host events toward the facade: one post per turn, never one per WebSocket message.
  * See design.md "Control plane and data plane" for the measurements behind it.
  */
-import type { Batch, HostEvent } from '../shared/protocol.js';
+import { type Batch, BatchBuilder } from '../shared/batch.js';
+import type { HostEvent, SentEvent } from '../shared/protocol.js';
 
 /** Posts one batch with its transfer list. */
 export type PostBatch = (batch: Batch<HostEvent>, transfer: ArrayBuffer[]) => void;
 
-/** Runs `fn` once the current turn's I/O is done (setImmediate on Node). */
+/**
+ * Runs `fn` at the end of the current task: queueMicrotask, so that everything one socket read
+ * produced goes out in one post (thousands of messages in a flood), without waiting a loop turn
+ * (which would add latency to every round trip).
+ */
 export type Scheduler = (fn: () => void) => void;
 
 export class Outbox {
-  #frames: HostEvent[] = [];
-  #transfer: ArrayBuffer[] = [];
+  readonly #builder = new BatchBuilder<HostEvent>();
+  /** This batch's acknowledgement frame per task, to count further acks into. */
+  readonly #acks = new Map<number, SentEvent>();
   #scheduled = false;
   readonly #post: PostBatch;
   readonly #schedule: Scheduler;
@@ -22,36 +28,48 @@ export class Outbox {
     this.#schedule = schedule;
   }
 
-  /** Queues one event; `transfer` moves its buffer instead of copying it. */
-  push(event: HostEvent, transfer?: ArrayBuffer): void {
-    this.#frames.push(event);
-    if (transfer !== undefined) this.#transfer.push(transfer);
+  /**
+   * Queues one received message; returns its size for flow control. Binary bytes are copied now,
+   * unless they span a whole ArrayBuffer of transfer size, which is then moved.
+   */
+  message(id: number, data: string | Uint8Array): number {
+    const cost = typeof data === 'string' ? this.#builder.text(id, data) : this.#builder.binary(id, data, true);
+    this.#builder.addCredit(cost, 0);
+    if (this.#builder.full) this.flush();
+    else this.#arm();
+    return cost;
+  }
+
+  /** Queues one event, after every message queued so far. */
+  push(event: HostEvent): void {
+    this.#builder.control(event);
     this.#arm();
   }
 
   /**
-   * Acknowledges `count` more sends of task `id`. Consecutive acks of one task with the same
-   * outcome merge into one frame.
+   * Acknowledges one more send of task `id` (`errMsg`: it failed). Acks of one task with the same
+   * outcome merge into the batch's first such frame: a success reported a little early (before
+   * messages that arrived meanwhile) is harmless, and saves a frame per send in an echo flood.
    */
   ack(id: number, errMsg?: string): void {
-    const last = this.#frames.at(-1);
-    if (last !== undefined && last.type === 'sent' && last.id === id && last.errMsg === errMsg) {
-      last.count++;
+    const frame = this.#acks.get(id);
+    if (frame !== undefined && frame.errMsg === errMsg) {
+      frame.count++;
       return;
     }
-    this.#frames.push(errMsg === undefined ? { type: 'sent', id, count: 1 } : { type: 'sent', id, count: 1, errMsg });
-    this.#arm();
+    const fresh: SentEvent =
+      errMsg === undefined ? { type: 'sent', id, count: 1 } : { type: 'sent', id, count: 1, errMsg };
+    this.#acks.set(id, fresh);
+    this.push(fresh);
   }
 
   /** Posts whatever is queued now. */
   flush = (): void => {
     this.#scheduled = false;
-    if (this.#frames.length === 0) return;
-    const frames = this.#frames;
-    const transfer = this.#transfer;
-    this.#frames = [];
-    this.#transfer = [];
-    this.#post(frames, transfer);
+    if (this.#builder.empty) return;
+    this.#acks.clear();
+    const [batch, transfer] = this.#builder.take();
+    this.#post(batch, transfer);
   };
 
   #arm(): void {

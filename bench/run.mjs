@@ -1,0 +1,149 @@
+// `npm run bench`: every design side by side in one run, against a flood/echo server in its own
+// process on 127.0.0.1. Each design × scenario runs in a fresh process (its own peak RSS), with
+// one warm-up and `--runs` measured runs (default 5); figures are medians.
+//   npm run bench                        the table
+//   npm run bench -- --json [file]       also write the results as JSON (default bench-results.json)
+//   npm run bench -- --only recv,stall   scenarios whose name contains one of these
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    out: { type: 'string', default: 'bench-results.json' },
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    designs: { type: 'string' },
+  },
+  allowPositionals: true,
+  strict: false,
+});
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+const run = promisify(execFile);
+
+const BASELINE = 'ws (Buffer)';
+const DESIGNS = ['ws (Buffer)', 'ws (arraybuffer)', 'node WebSocket', 'qq inline', 'qq thread'].filter(
+  (d) => !args.designs || args.designs.split(',').some((x) => d.includes(x)),
+);
+const SCENARIOS = [
+  'recv 16 B text',
+  'recv 16 B binary',
+  'recv 1 KiB text',
+  'recv 1 KiB binary',
+  'recv 64 KiB text',
+  'recv 64 KiB binary',
+  'echo 16 B x100 in flight',
+  'paced 1k/s round trip',
+  'send 16 B flood',
+  'send 1 KiB flood',
+  'stall',
+].filter((s) => !args.only || args.only.split(',').some((x) => s.includes(x)));
+/** The stall scenario compares only the designs where a stalled main thread is a question. */
+const STALL_DESIGNS = ['ws (Buffer)', 'qq inline', 'qq thread'];
+
+const server = spawn(process.execPath, [here('./server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const port = await new Promise((resolve) => {
+  server.stdout.on('data', (d) => {
+    const m = /PORT (\d+)/.exec(String(d));
+    if (m) resolve(m[1]);
+  });
+});
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const rows = [];
+for (const scenario of SCENARIOS) {
+  for (const design of scenario === 'stall' ? STALL_DESIGNS.filter((d) => DESIGNS.includes(d)) : DESIGNS) {
+    const nodeArgs = design === 'node WebSocket' ? ['--experimental-websocket', '--no-warnings'] : [];
+    const cell = [...nodeArgs, here('./client.mjs'), '--design', design, '--scenario', scenario, '--port', port];
+    cell.push('--runs', args.runs);
+    try {
+      const { stdout } = await run(process.execPath, cell, { timeout: 300_000, maxBuffer: 1 << 24 });
+      const out = JSON.parse(stdout.trim().split('\n').at(-1));
+      const r = out.results;
+      const row = {
+        scenario,
+        design,
+        runs: r.length,
+        msgsPerSec: median(r.map((x) => x.msgsPerSec)),
+        mbPerSec: median(r.map((x) => x.mbPerSec)),
+        cpuUsPerMsg: median(r.map((x) => x.cpuUsPerMsg)),
+        eldP99Ms: median(r.map((x) => x.eldP99Ms)),
+        peakRssMiB: out.peakRss / 2 ** 20,
+        rssGrowthMiB: (out.peakRss - out.rssBaseline) / 2 ** 20,
+      };
+      if (r[0].rttP50Us !== undefined) {
+        row.rttP50Us = median(r.map((x) => x.rttP50Us));
+        row.rttP99Us = median(r.map((x) => x.rttP99Us));
+      }
+      if (r[0].inOrder !== undefined) row.allInOrder = r.every((x) => x.inOrder && x.msgs > 0);
+      rows.push(row);
+    } catch (error) {
+      rows.push({ scenario, design, error: String(error.message).split('\n')[0] });
+    }
+    process.stderr.write('.');
+  }
+}
+server.kill();
+process.stderr.write('\n');
+
+for (const row of rows) {
+  const base = rows.find((r) => r.scenario === row.scenario && r.design === BASELINE);
+  if (base && !row.error && !base.error) {
+    row.ratio = row.msgsPerSec / base.msgsPerSec;
+    row.cpuRatio = row.cpuUsPerMsg / base.cpuUsPerMsg;
+  }
+}
+
+const fmt = (v, digits = 0) =>
+  v === undefined
+    ? ''
+    : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.release()}`;
+const header = [
+  'scenario',
+  'design',
+  'msgs/s',
+  'MB/s',
+  '× ws',
+  'main CPU µs/msg',
+  'CPU × ws',
+  'loop p99 ms',
+  'peak RSS MiB',
+  'extra',
+];
+const lines = rows.map((r) =>
+  r.error
+    ? [r.scenario, r.design, 'error', r.error, '', '', '', '', '', '']
+    : [
+        r.scenario,
+        r.design,
+        fmt(r.msgsPerSec),
+        fmt(r.mbPerSec, 1),
+        fmt(r.ratio, 2),
+        fmt(r.cpuUsPerMsg, 3),
+        fmt(r.cpuRatio, 2),
+        fmt(r.eldP99Ms, 1),
+        fmt(r.peakRssMiB),
+        [
+          r.rttP50Us !== undefined ? `rtt p50 ${fmt(r.rttP50Us)} µs, p99 ${fmt(r.rttP99Us)} µs` : '',
+          r.allInOrder !== undefined ? `RSS +${fmt(r.rssGrowthMiB)} MiB, all in order: ${r.allInOrder}` : '',
+        ].join(''),
+      ],
+);
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+const table = [header, widths.map((w) => '-'.repeat(w)), ...lines]
+  .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
+  .join('\n');
+console.log(`Machine: ${machine}. Medians of ${args.runs} runs (stall: 1 run).\n`);
+console.log(table);
+if (args.json) {
+  writeFileSync(args.out, `${JSON.stringify({ machine, runs: Number(args.runs), rows }, null, 2)}\n`);
+  console.log(`\nJSON: ${args.out}`);
+}

@@ -1,0 +1,186 @@
+/**
+ * The data plane's batch: everything one side has for the other in one turn, in one post.
+ *
+ * Messages (host → facade) and sends (facade → host) are columnar: `ids[i]` and `data[i]`.
+ * A per-message object would cost ~240 ns to clone and rebuild; an array of strings costs ~20 ns
+ * per message (measured on the bench machine, see design.md). Every other frame rides in
+ * `control`, tagged with `at`: the number of items that come before it, so order holds exactly.
+ *
+ * Binary crossings by size: small messages are copied into one slab per batch, transferred,
+ * and cut on the receiving side (the receiver allocates each message's ArrayBuffer once; cloning
+ * would allocate on both sides, and an ArrayBuffer costs ~250 ns to allocate here). Large ones
+ * are transferred whole, without a copy.
+ */
+
+/** ArrayBuffers from this size up are transferred rather than cloned. */
+export const TRANSFER_FROM_BYTES = 16 * 1024;
+
+/** A batch this full is posted at once: each post stays a short task for the receiver. */
+export const FULL_BATCH_ITEMS = 4096;
+export const FULL_BATCH_BYTES = 512 * 1024;
+
+/** First slab of a batch; it doubles as needed. */
+const SLAB_START_BYTES = 64 * 1024;
+
+/**
+ * One post of the data plane. `C` is the control frame union of the direction.
+ * `data[i]`: a string (text), an ArrayBuffer (binary, transferred) or a number: that many bytes,
+ * the next ones in `slab`.
+ */
+export interface Batch<C> {
+  ids: number[];
+  data: Array<string | ArrayBuffer | number>;
+  slab: ArrayBuffer | undefined;
+  control: Array<C & { at: number }>;
+  /**
+   * Host → facade: the payload bytes of this batch's items, which the facade returns as credit
+   * once it has dispatched them. Facade → host: the credit being returned.
+   */
+  bytes: number;
+  /** Facade → host: the number of messages being credited (0 host → facade). */
+  items: number;
+}
+
+const emptyBatch = <C>(): Batch<C> => ({ ids: [], data: [], slab: undefined, control: [], bytes: 0, items: 0 });
+
+/**
+ * A fresh ArrayBuffer holding a copy of `bytes`. Not `bytes.slice()`: on a Node Buffer, slice()
+ * is a view of the same memory, and moving its buffer would detach memory ws still reads.
+ */
+export const copyToArrayBuffer = (bytes: Uint8Array): ArrayBuffer => new Uint8Array(bytes).buffer as ArrayBuffer;
+
+/** Whether a view is the whole of an ArrayBuffer (so the buffer itself can be moved). */
+const isWholeBuffer = (view: Uint8Array): boolean =>
+  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !(view.buffer instanceof SharedArrayBuffer);
+
+/** Collects one turn's items and frames. */
+export class BatchBuilder<C> {
+  #batch: Batch<C> = emptyBatch();
+  #transfer: ArrayBuffer[] = [];
+  #slab: Uint8Array | undefined;
+  #slabUsed = 0;
+
+  /** Adds a text item; returns its size for flow control. */
+  text(id: number, data: string): number {
+    this.#batch.ids.push(id);
+    this.#batch.data.push(data);
+    return data.length;
+  }
+
+  /**
+   * Adds a binary item; returns its size for flow control. The bytes are copied now, except when
+   * `give` is set and `bytes` spans a whole ArrayBuffer of transfer size: then that buffer is
+   * moved (the caller must not touch it again).
+   */
+  binary(id: number, bytes: Uint8Array, give = false): number {
+    const n = bytes.byteLength;
+    this.#batch.ids.push(id);
+    if (n >= TRANSFER_FROM_BYTES) {
+      const buffer = give && isWholeBuffer(bytes) ? (bytes.buffer as ArrayBuffer) : copyToArrayBuffer(bytes);
+      this.#batch.data.push(buffer);
+      this.#transfer.push(buffer);
+    } else {
+      this.#reserve(n).set(bytes, this.#slabUsed);
+      this.#slabUsed += n;
+      this.#batch.data.push(n);
+    }
+    return n;
+  }
+
+  /** A moved ArrayBuffer, posted as is whatever its size (transfer: true). */
+  moved(id: number, buffer: ArrayBuffer): number {
+    this.#batch.ids.push(id);
+    this.#batch.data.push(buffer);
+    this.#transfer.push(buffer);
+    return buffer.byteLength;
+  }
+
+  /** The slab, with room for `n` more bytes. */
+  #reserve(n: number): Uint8Array {
+    const slab = this.#slab;
+    if (slab !== undefined && this.#slabUsed + n <= slab.byteLength) return slab;
+    let size = slab?.byteLength ?? SLAB_START_BYTES;
+    while (size < this.#slabUsed + n) size *= 2;
+    const grown = new Uint8Array(size);
+    if (slab !== undefined) grown.set(slab.subarray(0, this.#slabUsed));
+    this.#slab = grown;
+    return grown;
+  }
+
+  /** Adds a frame that must be handled after every item added so far. */
+  control(frame: C, transfer?: ArrayBuffer): void {
+    (frame as C & { at: number }).at = this.#batch.ids.length;
+    this.#batch.control.push(frame as C & { at: number });
+    if (transfer !== undefined) this.#transfer.push(transfer);
+  }
+
+  /** Adds to the batch's flow-control counts (host → facade: delivered; facade → host: credit). */
+  addCredit(bytes: number, items: number): void {
+    this.#batch.bytes += bytes;
+    this.#batch.items += items;
+  }
+
+  /** Whether the batch should go now rather than at the end of the turn. */
+  get full(): boolean {
+    return this.#batch.ids.length >= FULL_BATCH_ITEMS || this.#batch.bytes >= FULL_BATCH_BYTES;
+  }
+
+  get empty(): boolean {
+    const b = this.#batch;
+    return b.ids.length === 0 && b.control.length === 0 && b.bytes === 0 && b.items === 0;
+  }
+
+  /** Hands over what was collected and starts afresh. */
+  take(): [Batch<C>, ArrayBuffer[]] {
+    const batch = this.#batch;
+    const transfer = this.#transfer;
+    if (this.#slab !== undefined) {
+      batch.slab = this.#slab.buffer as ArrayBuffer;
+      transfer.push(batch.slab);
+    }
+    this.#batch = emptyBatch();
+    this.#transfer = [];
+    this.#slab = undefined;
+    this.#slabUsed = 0;
+    return [batch, transfer];
+  }
+}
+
+/**
+ * An item as the reader hands it over: text, a moved ArrayBuffer, or a view of slab bytes (valid
+ * for good: the slab belongs to this batch alone).
+ */
+export type Item = string | ArrayBuffer | Uint8Array;
+
+/** Walks a batch in order: items and frames interleaved exactly as they were added. */
+export function readBatch<C>(
+  batch: Batch<C>,
+  onItem: (id: number, data: Item) => void,
+  onControl: (frame: C) => void,
+): void {
+  const { ids, data, control, slab } = batch;
+  let offset = 0;
+  let next = 0;
+  const item = (i: number) => {
+    const d = data[i];
+    if (typeof d === 'number') {
+      onItem(ids[i] as number, new Uint8Array(slab as ArrayBuffer, offset, d));
+      offset += d;
+    } else {
+      onItem(ids[i] as number, d as string | ArrayBuffer);
+    }
+  };
+  for (const frame of control) {
+    for (; next < frame.at; next++) item(next);
+    onControl(frame);
+  }
+  for (; next < ids.length; next++) item(next);
+}
+
+/** Whether a value received from a port has the shape of a batch (a port may carry anything). */
+export const isBatch = (value: unknown): value is Batch<unknown> =>
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as Batch<unknown>).ids) &&
+  Array.isArray((value as Batch<unknown>).data) &&
+  Array.isArray((value as Batch<unknown>).control);

@@ -1,0 +1,218 @@
+/**
+ * The data plane under load (issue 3), on both backends: order, exact bytes, nothing lost, and
+ * flow control engaging and releasing. No timing assertions: speed lives in `npm run bench`.
+ */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createQQ, type QQ } from 'qq-socket-worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { callbacks, record } from './helpers/record.js';
+
+/** Sizes that straddle every threshold: empty, tiny, the slab/transfer border (16 KiB), frames' 126/64 KiB. */
+const SIZES = [0, 1, 15, 125, 126, 1000, 4095, 16_383, 16_384, 16_385, 65_536, 70_000];
+
+/** Message i of a mixed stream: text every third, else binary of SIZES[i % n] with a pattern. */
+function expected(i: number): string | Uint8Array {
+  if (i % 3 === 0) return `t${i}:${'é'.repeat(i % 40)}${'x'.repeat(i % 7)}`;
+  const size = SIZES[i % SIZES.length] as number;
+  const out = new Uint8Array(size);
+  for (let j = 0; j < size; j++) out[j] = (i * 31 + j) & 0xff;
+  return out;
+}
+
+const equal = (got: string | ArrayBuffer, want: string | Uint8Array) =>
+  typeof want === 'string'
+    ? got === want
+    : got instanceof ArrayBuffer && got.byteLength === want.byteLength && Buffer.from(got).equals(want);
+
+interface FloodLog {
+  /** Times the server's socket refused more (TCP backpressure reached it). */
+  drains: number;
+  received: Array<string | Buffer>;
+}
+
+let web: http.Server;
+let url: string;
+const logs: FloodLog[] = [];
+
+beforeAll(async () => {
+  web = http.createServer();
+  const wss = new WebSocketServer({ server: web, maxPayload: 1 << 28 });
+  wss.on('connection', (ws, req) => {
+    const log: FloodLog = { drains: 0, received: [] };
+    logs.push(log);
+    ws.on('error', () => {});
+    ws.on('message', (data: Buffer, isBinary) => log.received.push(isBinary ? data : data.toString()));
+    const [, kind, count] = (req.url ?? '').split('/');
+    const n = Number(count);
+    if (kind === 'mixed') {
+      void (async () => {
+        for (let i = 0; i < n; i++) {
+          const m = expected(i);
+          ws.send(m, { binary: typeof m !== 'string' });
+          if (ws.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+    } else if (kind === 'seq') {
+      // n 16-byte frames carrying their sequence number, written raw as fast as TCP takes them.
+      const socket = (ws as unknown as { _socket: net.Socket })._socket;
+      void (async () => {
+        const perChunk = 4096;
+        for (let sent = 0; sent < n; ) {
+          const k = Math.min(perChunk, n - sent);
+          const chunk = Buffer.alloc(k * 18);
+          for (let i = 0; i < k; i++) {
+            chunk[i * 18] = 0x82;
+            chunk[i * 18 + 1] = 16;
+            chunk.writeUInt32BE(sent + i, i * 18 + 2);
+          }
+          sent += k;
+          if (!socket.write(chunk)) {
+            log.drains++;
+            await new Promise((r) => socket.once('drain', r));
+          }
+        }
+      })();
+    }
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  url = `ws://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+});
+afterAll(async () => {
+  web.closeAllConnections();
+  await new Promise((resolve) => web.close(resolve));
+});
+
+const debug = (qq: QQ) =>
+  (qq as unknown as Record<symbol, { stats(): Promise<Record<string, number>> }>)[
+    Symbol.for('qq-socket-worker.debug')
+  ] as { stats(): Promise<Record<string, number>> };
+
+describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
+  let qq: QQ;
+  beforeAll(() => {
+    qq = createQQ({ backend });
+  });
+  afterAll(() => qq.destroy());
+
+  it('delivers a long mixed stream in order with exact bytes, across every size threshold', async () => {
+    const n = 3000;
+    const task = qq.connectSocket({ url: `${url}/mixed/${n}` });
+    const rec = record(task);
+    const got = await rec.messages(n);
+    const wrong = got.flatMap((m, i) => (equal(m, expected(i)) ? [] : [i]));
+    expect(wrong).toEqual([]);
+    for (const m of got) if (typeof m !== 'string') expect(Object.getPrototypeOf(m)).toBe(ArrayBuffer.prototype);
+    task.close();
+    await rec.closed;
+  });
+
+  it('sends a long mixed stream in order with exact bytes; every send succeeds; bufferedAmount returns to 0', async () => {
+    const n = 3000;
+    const task = qq.connectSocket({ url: `${url}/sink/0` });
+    const rec = record(task);
+    await rec.opened;
+    const log = logs.at(-1) as FloodLog;
+    let ok = 0;
+    const last = callbacks();
+    for (let i = 0; i < n; i++) {
+      const m = expected(i);
+      // Alternate plain copies, moved buffers and views into a larger buffer.
+      let data: string | ArrayBuffer | Uint8Array = m;
+      let transfer = false;
+      if (typeof m !== 'string') {
+        if (i % 4 === 1) {
+          data = m.slice().buffer;
+          transfer = true;
+        } else if (i % 4 === 2) {
+          const big = new Uint8Array(m.byteLength + 8);
+          big.set(m, 4);
+          data = big.subarray(4, 4 + m.byteLength);
+        }
+      }
+      task.send({ data, transfer, success: () => ok++ });
+    }
+    expect(task.bufferedAmount).toBeGreaterThan(0);
+    task.send({ data: 'end', ...last });
+    await last.done;
+    expect(ok).toBe(n);
+    expect(task.bufferedAmount).toBe(0);
+    await expect.poll(() => log.received.length, { timeout: 10_000 }).toBe(n + 1);
+    const wrong = log.received.slice(0, n).flatMap((m, i) => {
+      const want = expected(i);
+      return (typeof want === 'string' ? m === want : Buffer.isBuffer(m) && m.equals(want)) ? [] : [i];
+    });
+    expect(wrong).toEqual([]);
+    task.close();
+    await rec.closed;
+  });
+
+  it('stops reading while the main thread stalls, resumes after, and loses nothing', async () => {
+    const n = 400_000;
+    const before = await debug(qq).stats();
+    const task = qq.connectSocket({ url: `${url}/seq/${n}` });
+    let next = 0;
+    let outOfOrder = 0;
+    let stalled = false;
+    const done = new Promise<void>((resolve) => {
+      task.onMessage(({ data }) => {
+        if (new DataView(data as ArrayBuffer).getUint32(0) !== next) outOfOrder++;
+        next++;
+        if (!stalled) {
+          // Block this thread: the host must stop reading instead of piling messages up.
+          stalled = true;
+          const until = Date.now() + 1500;
+          while (Date.now() < until) {}
+        }
+        if (next === n) resolve();
+      });
+    });
+    await done;
+    expect({ next, outOfOrder }).toEqual({ next: n, outOfOrder: 0 });
+    const after = await debug(qq).stats();
+    expect((after.pauses as number) - (before.pauses as number)).toBeGreaterThan(0);
+    expect(after.resumes).toBe(after.pauses); // every pause was released
+    expect((logs.at(-1) as FloodLog).drains).toBeGreaterThan(0); // real TCP backpressure reached the server
+    task.close();
+  });
+});
+
+describe('without the native bufferutil', () => {
+  it('masks and unmasks correctly on the pure-JS path', async () => {
+    const run = promisify(execFile);
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
+        import { WebSocketServer } from 'ws';
+        import { createQQ } from 'qq-socket-worker';
+        const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+        await new Promise((r) => wss.once('listening', r));
+        wss.on('connection', (s) => s.on('message', (d, b) => s.send(d, { binary: b })));
+        const out = [];
+        for (const backend of ['inline', 'thread']) {
+          const qq = createQQ({ backend });
+          const task = qq.connectSocket({ url: 'ws://127.0.0.1:' + wss.address().port });
+          await new Promise((r) => task.onOpen(r));
+          const sent = new Uint8Array(200000).map((_, i) => (i * 7) & 0xff);
+          task.send({ data: sent });
+          const got = await new Promise((r) => task.onMessage(({ data }) => r(new Uint8Array(data))));
+          out.push(got.length === sent.length && got.every((v, i) => v === sent[i]));
+          await qq.destroy();
+        }
+        console.log(JSON.stringify(out));
+        wss.close();
+        `,
+      ],
+      { cwd: root, env: { ...process.env, WS_NO_BUFFER_UTIL: '1' }, timeout: 15_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual([true, true]);
+  });
+});
