@@ -84,6 +84,9 @@ export const ABNORMAL_CLOSURE_REASON = 'abnormal closure';
 /** onError errMsg when a connection drops without a close frame and no socket error said why. */
 export const CONNECTION_LOST = 'connection closed without a close frame';
 
+/** onError errMsg when ws dropped a peer that sent more pings than it could answer (its ping-flood guard). */
+export const PING_FLOOD = 'too many pings awaiting a pong: the server is flooding pings';
+
 /** onError errMsg prefix when the host (worker) that owned the socket went away. */
 export const hostDied = (why: string): string => `socket host died: ${why}`;
 

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import WebSocket from 'ws';
+import { PING_FLOOD } from '../shared/errors.js';
 import type { Clock, HostSocket, SocketFactory } from './host.js';
 
 /** Absolute hi-res ms, comparable across threads of one process. */
@@ -77,6 +78,11 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     // A binary Buffer may be a view of a pooled or shared chunk: the outbox copies it, or moves
     // its ArrayBuffer only when the Buffer spans all of it (never the case for pool slices).
     handlers.message(isBinary ? data : data.toString('utf8'));
+  });
+  ws.on('ping', () => {
+    // ws answers pings itself, and drops the connection (without an event) when too many
+    // pongs are pending; the ping that tripped the guard is emitted after it did.
+    if (ws.readyState !== WebSocket.OPEN) socketError ??= PING_FLOOD;
   });
   ws.on('error', (error: Error) => {
     handlers.error(error.message, statusCodeOf(error));
