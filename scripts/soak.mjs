@@ -1,6 +1,8 @@
-// `npm run soak`: 10,000 connect/send/close cycles and a 60 s flood, then checks that heap,
-// RSS, open handles, ports and threads return to their baseline. Prints one JSON report and
-// exits 1 on a leak. The test suite runs a short version (--cycles 500 --flood 2).
+// `npm run soak`: 10,000 connect/send/close cycles and a 60 s flood, then checks that the heap,
+// ArrayBuffer memory, open handles, ports and threads return to their baseline, and that RSS
+// reaches a plateau: the flood runs in two equal halves and RSS must not grow from the first to
+// the second (V8 and malloc keep freed pages, so RSS never drops back fully; a leak keeps
+// growing). Prints one JSON report and exits 1 on a leak. The test suite runs a short version.
 //   node --expose-gc scripts/soak.mjs [--backend thread|inline] [--cycles N] [--flood SECONDS]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +22,8 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 const MiB = 2 ** 20;
-/** What may remain after the run: allocator slack, JIT code, the pool thread's own heap. */
-const LIMITS = { heapMiB: 8, rssMiB: 64 };
+/** What may remain after the run (JIT code, caches), and RSS growth allowed between the halves. */
+const LIMITS = { heapMiB: 8, arrayBuffersMiB: 4, rssPlateauMiB: 16 };
 
 const server = spawn(process.execPath, [fileURLToPath(new URL('../bench/server.mjs', import.meta.url))], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -50,8 +52,15 @@ async function snapshot() {
     globalThis.gc();
     await sleep(50);
   }
-  const { heapUsed, rss } = process.memoryUsage();
-  return { heapMiB: heapUsed / MiB, rssMiB: rss / MiB, handles: handles(), threads: debug.threads() };
+  const { heapUsed, heapTotal, arrayBuffers, rss } = process.memoryUsage();
+  return {
+    heapMiB: heapUsed / MiB,
+    heapCommittedMiB: heapTotal / MiB,
+    arrayBuffersMiB: arrayBuffers / MiB,
+    rssMiB: rss / MiB,
+    handles: handles(),
+    threads: debug.threads(),
+  };
 }
 
 function cycle(i) {
@@ -94,18 +103,32 @@ const baseline = await snapshot();
 const started = performance.now();
 for (let i = 0; i < Number(args.cycles); i++) await cycle(i);
 const cyclesSeconds = (performance.now() - started) / 1000;
-const flooded = await flood(Number(args.flood));
+const firstHalf = await flood(Number(args.flood) / 2);
+const middle = await snapshot();
+const secondHalf = await flood(Number(args.flood) / 2);
 const after = await snapshot();
+const flooded = {
+  messages: firstHalf.messages + secondHalf.messages,
+  mb: firstHalf.mb + secondHalf.mb,
+  peakRssMiB: Math.max(firstHalf.peakRssMiB, secondHalf.peakRssMiB),
+};
 await qq.destroy();
 await sleep(100);
 const destroyed = { handles: handles(), threads: debug.threads() };
 server.kill();
 
-const growth = { heapMiB: after.heapMiB - baseline.heapMiB, rssMiB: after.rssMiB - baseline.rssMiB };
+const growth = {
+  heapMiB: after.heapMiB - baseline.heapMiB,
+  arrayBuffersMiB: after.arrayBuffersMiB - baseline.arrayBuffersMiB,
+  rssMiB: after.rssMiB - baseline.rssMiB,
+  rssSecondHalfMiB: after.rssMiB - middle.rssMiB,
+};
 const sameHandles = JSON.stringify(after.handles) === JSON.stringify(baseline.handles);
 const problems = [
   growth.heapMiB > LIMITS.heapMiB && `heap grew ${growth.heapMiB.toFixed(1)} MiB`,
-  growth.rssMiB > LIMITS.rssMiB && `RSS grew ${growth.rssMiB.toFixed(1)} MiB`,
+  growth.arrayBuffersMiB > LIMITS.arrayBuffersMiB && `ArrayBuffers grew ${growth.arrayBuffersMiB.toFixed(1)} MiB`,
+  growth.rssSecondHalfMiB > LIMITS.rssPlateauMiB &&
+    `RSS still grew ${growth.rssSecondHalfMiB.toFixed(1)} MiB in the second half of the flood`,
   !sameHandles && `handles ${JSON.stringify(baseline.handles)} -> ${JSON.stringify(after.handles)}`,
   after.threads > baseline.threads && `threads ${baseline.threads} -> ${after.threads}`,
   destroyed.threads !== 0 && `${destroyed.threads} thread(s) after destroy()`,
@@ -117,6 +140,7 @@ const report = {
   cyclesPerSecond: Number(args.cycles) / cyclesSeconds,
   flood: { seconds: Number(args.flood), ...flooded },
   baseline,
+  middle,
   after,
   growth,
   destroyed,
