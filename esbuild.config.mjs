@@ -20,4 +20,15 @@ await Promise.all([
   }),
   // The worker-thread host: its own file, loaded by piscina.
   build({ ...common, entryPoints: { 'node-thread': 'src/worker/node-thread.ts' }, format: 'esm', outdir: 'dist' }),
+  // Browsers: self-contained ES modules (no bare imports); the facade finds worker.js beside itself.
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    sourcemap: true,
+    logLevel: 'warning',
+    entryPoints: { index: 'src/browser.ts', worker: 'src/worker/web-worker.ts' },
+    outdir: 'dist/browser',
+  }),
 ]);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs everything the tests need on a fresh Debian machine: the Debian packages (a second
-# WebSocket implementation as a test peer) and the npm dependencies.
+# Installs everything the tests need on a fresh Debian machine: the Debian packages (python3-websockets,
+# a second WebSocket implementation as a test peer; chromium, driven by playwright-core for the
+# browser tests, so no browser download) and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends python3-websockets
+$SUDO apt-get install -y -q --no-install-recommends python3-websockets chromium
 npm ci

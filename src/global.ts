@@ -1,5 +1,5 @@
 /** Installs `globalThis.qq = createQQ()` so unchanged mini-program code runs. */
-import { createQQ } from './main/create-qq.js';
+import { createQQ } from './index.js';
 import type { QQ } from './shared/types.js';
 
 declare global {

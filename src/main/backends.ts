@@ -1,14 +1,15 @@
 /**
- * The Node backends: how a facade reaches a host. `thread` runs the host as a long-lived piscina
+ * The Node platform: how a facade reaches a host. `thread` runs the host as a long-lived piscina
  * task (pools are shared by every instance of the process with the same settings); `inline` runs
  * the same host on this thread, over the same ports.
  */
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import * as Comlink from 'comlink';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { HostConfig, HostControl } from '../shared/protocol.js';
-import { runNodeHost } from '../worker/node-host.js';
-import type { DataPort, HostLink } from './client.js';
+import type { HostConfig } from '../shared/protocol.js';
+import { nodeSocketFactory } from '../worker/node-socket.js';
+import type { HostLink } from './client.js';
+import { inlineLink, linkPorts } from './link.js';
+import type { Platform } from './platform.js';
 
 /** A V8 heap cap per thread: a runaway host dies alone instead of taking the app with it. */
 const THREAD_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1024 };
@@ -25,33 +26,6 @@ const pools = new Map<number, PoolEntry>();
 
 /** The worker file beside this module (the built dist/node-thread.js). */
 const threadFile = (): string => new URL('./node-thread.js', import.meta.url).href;
-
-/** Resolves once every port emitted 'close' (Node releases a port a tick after close(), from either end). */
-const allClosed = (ports: MessagePort[]) =>
-  Promise.all(ports.map((port) => new Promise((resolve) => port.once('close', resolve))));
-
-function connectPorts(
-  data: MessagePort,
-  control: MessagePort,
-  ended: Promise<unknown>,
-  onDispose: () => void,
-  hostPorts: MessagePort[] = [],
-): HostLink {
-  const proxy = Comlink.wrap<HostControl>(control as unknown as Comlink.Endpoint);
-  const released = allClosed([data, control, ...hostPorts]);
-  return {
-    data: data as unknown as DataPort,
-    control: proxy,
-    ended,
-    async dispose() {
-      proxy[Comlink.releaseProxy]();
-      data.close();
-      control.close();
-      onDispose();
-      await released;
-    },
-  };
-}
 
 /** Starts a host on a pool thread. */
 export function threadLink(config: HostConfig, threads: number): HostLink {
@@ -80,7 +54,7 @@ export function threadLink(config: HostConfig, threads: number): HostLink {
     { transferList: [data.port2, control.port2] as never },
   );
   ended.catch(() => {}); // the client reports it
-  return connectPorts(data.port1, control.port1, ended, () => {
+  return linkPorts(data.port1 as unknown as MessagePort, control.port1 as unknown as MessagePort, ended, () => {
     held.hosts--;
   });
 }
@@ -98,12 +72,13 @@ export async function releaseIdlePools(): Promise<void> {
 /** Threads alive in every pool of this process (diagnostics and leak tests). */
 export const poolThreads = (): number => [...pools.values()].reduce((n, entry) => n + entry.pool.threads.length, 0);
 
-/** Starts a host on this thread. */
-export function inlineLink(config: HostConfig): HostLink {
-  const data = new MessageChannel();
-  const control = new MessageChannel();
-  const ended = runNodeHost(config, data.port2, control.port2, () => {
-    throw new Error('crash() needs the thread backend');
-  });
-  return connectPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
-}
+/** Node: `thread` (the default) or `inline`. */
+export const nodePlatform: Platform = {
+  backends: ['thread', 'inline'],
+  link: (config, options) =>
+    options.backend === 'inline' ? inlineLink(config, nodeSocketFactory) : threadLink(config, options.threads),
+  schedule: setImmediate,
+  releaseIdle: releaseIdlePools,
+  threads: poolThreads,
+  headersIgnored: false,
+};

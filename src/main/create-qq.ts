@@ -10,10 +10,10 @@ import {
   checkUrl,
   isOptionsObject,
 } from '../shared/validate.js';
-import { inlineLink, poolThreads, releaseIdlePools, threadLink } from './backends.js';
 import { callbackReply, soon } from './callbacks.js';
 import { HostClient } from './client.js';
 import { GlobalBinding } from './global-binding.js';
+import type { Platform } from './platform.js';
 import { type EventName, type EventResults, SocketTaskImpl, type TaskOwner } from './socket-task.js';
 
 /** semantics.md: "At most maxConnections (default 5) tasks per qq instance". */
@@ -25,7 +25,7 @@ const IDLE_RELEASE_MS = 1000;
 
 /** createQQ options after validation. */
 interface ResolvedOptions {
-  backend: 'thread' | 'inline';
+  backend: string;
   maxConnections: number;
   connectTimeout: number;
   allowedHosts: readonly string[] | undefined;
@@ -33,6 +33,7 @@ interface ResolvedOptions {
   maxPayload: number;
   tls: TlsConfig | undefined;
   threads: number;
+  workerUrl: string | URL | undefined;
 }
 
 const optionError = (name: string, expected: string): TypeError =>
@@ -70,14 +71,23 @@ function resolveTls(tls: unknown): TlsConfig | undefined {
   return out;
 }
 
+/** 'a', 'b' or 'c' */
+const oneOf = (names: readonly string[]) =>
+  `${names
+    .slice(0, -1)
+    .map((n) => `'${n}'`)
+    .join(', ')} or '${names.at(-1)}'`;
+
 /** Validates createQQ options; a wrong one throws a TypeError naming it. */
-function resolveOptions(options: unknown): ResolvedOptions {
+function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
   if (options === undefined) options = {};
   if (!isOptionsObject(options)) throw new TypeError('createQQ: options must be an object');
   const o = options as QQOptions & Record<string, unknown>;
   const backend = o.backend ?? 'auto';
-  if (backend !== 'auto' && backend !== 'thread' && backend !== 'inline') {
-    throw optionError('backend', "'auto', 'thread' or 'inline'");
+  const names = ['auto', ...platform.backends];
+  if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
+  if (o.workerUrl !== undefined && typeof o.workerUrl !== 'string' && !(o.workerUrl instanceof URL)) {
+    throw optionError('workerUrl', 'a string or URL');
   }
   if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
     throw optionError('maxConnections', 'a positive integer');
@@ -99,7 +109,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
   return {
-    backend: backend === 'inline' ? 'inline' : 'thread',
+    backend: backend === 'auto' ? (platform.backends[0] as string) : backend,
     maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     connectTimeout: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     allowedHosts: o.allowedHosts === undefined ? undefined : [...o.allowedHosts],
@@ -107,6 +117,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
     maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     tls: resolveTls(o.tls),
     threads: o.threads ?? 1,
+    workerUrl: o.workerUrl,
   };
 }
 
@@ -133,6 +144,8 @@ function checkConnect(option: unknown, o: ResolvedOptions) {
 
 class QQInstance implements TaskOwner {
   readonly #options: ResolvedOptions;
+  readonly #platform: Platform;
+  #warnedHeaders = false;
   readonly #binding = new GlobalBinding();
   /** Tasks that are CONNECTING, OPEN or CLOSING: the ones that hold a connection slot. */
   readonly #live = new Set<SocketTaskImpl>();
@@ -141,8 +154,9 @@ class QQInstance implements TaskOwner {
   #nextId = 1;
   #destroyed: Promise<void> | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, platform: Platform) {
     this.#options = options;
+    this.#platform = platform;
   }
 
   connectSocket(option: ConnectSocketOption): SocketTask {
@@ -158,6 +172,12 @@ class QQInstance implements TaskOwner {
     if (!checked.ok) return refuse(checked.errMsg);
     if (this.#live.size >= this.#options.maxConnections) {
       return refuse(errors.exceedMaxConcurrent(this.#options.maxConnections));
+    }
+    if (this.#platform.headersIgnored && Object.keys(checked.value.headers).length > 0) {
+      if (!this.#warnedHeaders)
+        console.warn('qq-socket-worker: browsers cannot set handshake headers; header is ignored');
+      this.#warnedHeaders = true;
+      checked.value.headers = {};
     }
     const client = this.#host();
     const task = new SocketTaskImpl(id, url, client, this);
@@ -179,8 +199,8 @@ class QQInstance implements TaskOwner {
       maxPayload: this.#options.maxPayload,
       tls: this.#options.tls,
     };
-    const link = this.#options.backend === 'inline' ? inlineLink(config) : threadLink(config, this.#options.threads);
-    this.#client = new HostClient(link, setImmediate);
+    const link = this.#platform.link(config, this.#options);
+    this.#client = new HostClient(link, this.#platform.schedule);
     return this.#client;
   }
 
@@ -208,7 +228,7 @@ class QQInstance implements TaskOwner {
       const client = this.#client;
       this.#client = undefined;
       if (client !== undefined) await client.shutdown();
-      await releaseIdlePools();
+      await this.#platform.releaseIdle();
     })();
     return this.#destroyed;
   }
@@ -223,7 +243,7 @@ class QQInstance implements TaskOwner {
         void this.#client?.link.control.crash(how).catch(() => {});
       },
       /** Worker threads alive in this process's pools. */
-      threads: poolThreads,
+      threads: () => this.#platform.threads(),
     };
   }
 
@@ -252,11 +272,7 @@ class QQInstance implements TaskOwner {
 /** Test and diagnostics hook (not public API): `qq[Symbol.for('qq-socket-worker.debug')]`. */
 const DEBUG = Symbol.for('qq-socket-worker.debug');
 
-/**
- * Creates a `qq` object: the QQ mini-program WebSocket API with every socket in a host off the
- * main thread. Each call returns an independent instance (its own limit, binding and host).
- * @throws TypeError when an option has the wrong type or value.
- */
-export function createQQ(options?: QQOptions): QQ {
-  return new QQInstance(resolveOptions(options)).api();
+/** Makes the `createQQ` of a runtime (the Node and browser entries each pass their platform). */
+export function makeCreateQQ(platform: Platform): (options?: QQOptions) => QQ {
+  return (options) => new QQInstance(resolveOptions(options, platform), platform).api();
 }

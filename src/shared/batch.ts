@@ -51,7 +51,7 @@ export const copyToArrayBuffer = (bytes: Uint8Array): ArrayBuffer => new Uint8Ar
 
 /** Whether a view is the whole of an ArrayBuffer (so the buffer itself can be moved). */
 const isWholeBuffer = (view: Uint8Array): boolean =>
-  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !(view.buffer instanceof SharedArrayBuffer);
+  view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
 
 /** Collects one turn's items and frames. */
 export class BatchBuilder<C> {

@@ -119,17 +119,23 @@ export interface SocketTask {
   readonly CLOSED: 3;
 }
 
-/** Where the sockets live. */
-export type Backend = 'auto' | 'thread' | 'inline';
+/** Where the sockets live. Node: `thread`, `inline`. Browsers: `worker`, `inline`. */
+export type Backend = 'auto' | 'thread' | 'worker' | 'inline';
 
 /** Options of {@link createQQ}. */
 export interface QQOptions {
   /**
-   * Where sockets live: `thread` (a Node worker thread from a shared piscina pool), `inline` (on
-   * this thread; for runtimes without workers and as a benchmark baseline), or `auto`.
-   * @default 'auto' (thread under Node)
+   * Where sockets live: `thread` (Node: a worker thread from a shared piscina pool), `worker`
+   * (browsers: a dedicated Web Worker), `inline` (on this thread; for runtimes without workers and
+   * as a benchmark baseline), or `auto`.
+   * @default 'auto' (thread under Node, worker in browsers)
    */
   backend?: Backend;
+  /**
+   * Browsers: where the worker script is, for bundlers that move files.
+   * @default new URL('./worker.js', import.meta.url), beside the module
+   */
+  workerUrl?: string | URL;
   /** Most tasks that may be CONNECTING, OPEN or CLOSING at once. @default 5 */
   maxConnections?: number;
   /** Handshake timeout in ms when connectSocket gives none. @default 60000 */

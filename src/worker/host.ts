@@ -169,9 +169,13 @@ class Connection implements SocketHandlers, Pausable {
     }
   }
 
-  /** Shutdown: close with 1001, and drop the connection if the peer does not answer in time. */
+  /**
+   * Shutdown: close with 1001, and drop the connection if the peer does not answer in time. The
+   * task hears 1001 whatever the peer echoes (a browser may only send 1000 in its place).
+   */
   shutdown(): void {
     this.requestClose(1001, DESTROY_REASON);
+    if (this.state !== 'closed') this.#override = { code: 1001, reason: DESTROY_REASON };
     this.#shutdownTimer = this.#host.runtime.setTimer(() => {
       if (this.state !== 'closed') this.#socket?.abort();
     }, SHUTDOWN_GRACE_MS);

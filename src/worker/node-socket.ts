@@ -1,13 +1,10 @@
 /** The Node socket adapter: a {@link SocketFactory} over `ws`. */
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
-import type { Clock, HostSocket, SocketFactory } from './host.js';
-
-/** Absolute hi-res ms, comparable across threads of one process. */
-export const nodeClock: Clock = () => performance.timeOrigin + performance.now();
+import type { HostSocket, SocketFactory } from './host.js';
+import { clock } from './run-host.js';
 
 /**
  * The close code ws put in its own close frame when it failed the connection because of what the
@@ -51,12 +48,12 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
         }
         socket = tls.connect(tlsOptions);
         socket.once('secureConnect', () => {
-          connectEnd = nodeClock();
+          connectEnd = clock();
         });
       } else {
         socket = net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts);
         socket.once('connect', () => {
-          connectEnd = nodeClock();
+          connectEnd = clock();
         });
       }
       socket.on('error', (error) => {

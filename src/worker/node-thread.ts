@@ -3,8 +3,9 @@
  * it down. Only adapts piscina's task shape; the host lives in host.ts.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
-import { runNodeHost } from './node-host.js';
+import type { HostConfig, HostControl } from '../shared/protocol.js';
+import { nodeSocketFactory } from './node-socket.js';
+import { type HostPort, refusal, runHost } from './run-host.js';
 
 /** The task piscina runs (its ports arrive in the transfer list). */
 export interface ThreadTask {
@@ -30,10 +31,13 @@ const crash: HostControl['crash'] = (how) => {
 };
 
 export default function run(task: ThreadTask): Promise<void> {
-  if (task.config?.protocolVersion !== PROTOCOL_VERSION) {
-    return Promise.reject(
-      new Error(`protocol version mismatch: host ${PROTOCOL_VERSION}, facade ${task.config?.protocolVersion}`),
-    );
-  }
-  return runNodeHost(task.config, task.data, task.control, crash);
+  const refused = refusal(task.config);
+  if (refused !== undefined) return Promise.reject(new Error(refused));
+  return runHost(
+    task.config,
+    task.data as unknown as HostPort,
+    task.control as unknown as HostPort,
+    nodeSocketFactory,
+    crash,
+  );
 }

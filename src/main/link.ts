@@ -1,0 +1,63 @@
+/**
+ * The runtime-neutral parts of reaching a host: wrapping a pair of ports into a {@link HostLink},
+ * and running the host inline on this thread. Node's and the web's MessageChannel serve both.
+ */
+import * as Comlink from 'comlink';
+import type { HostConfig, HostControl } from '../shared/protocol.js';
+import type { SocketFactory } from '../worker/host.js';
+import { type HostPort, runHost } from '../worker/run-host.js';
+import type { DataPort, HostLink } from './client.js';
+
+/**
+ * Node releases a port a tick after close(), with a 'close' event (from either end): waiting for
+ * it leaves no port behind after destroy(). Web ports have no such event and need no wait.
+ */
+function released(ports: MessagePort[]): Promise<unknown> {
+  const node = ports as unknown as Array<{ once?(event: 'close', fn: () => void): void }>;
+  if (typeof node[0]?.once !== 'function') return Promise.resolve();
+  return Promise.all(node.map((port) => new Promise<void>((resolve) => port.once?.('close', resolve))));
+}
+
+/**
+ * A link over the facade's ends of the data and control ports. `onDispose` ends the host's
+ * container (a worker), `hostPorts` are the host's ends when it runs on this thread.
+ */
+export function linkPorts(
+  data: MessagePort,
+  control: MessagePort,
+  ended: Promise<unknown>,
+  onDispose: () => void,
+  hostPorts: MessagePort[] = [],
+): HostLink {
+  const proxy = Comlink.wrap<HostControl>(control as unknown as Comlink.Endpoint);
+  const closed = released([data, control, ...hostPorts]);
+  data.start();
+  return {
+    data: data as unknown as DataPort,
+    control: proxy,
+    ended,
+    async dispose() {
+      proxy[Comlink.releaseProxy]();
+      data.close();
+      control.close();
+      onDispose();
+      await closed;
+    },
+  };
+}
+
+/** Starts a host on this thread, over the same ports as a worker would use. */
+export function inlineLink(config: HostConfig, factory: SocketFactory): HostLink {
+  const data = new MessageChannel();
+  const control = new MessageChannel();
+  const ended = runHost(
+    config,
+    data.port2 as unknown as HostPort,
+    control.port2 as unknown as HostPort,
+    factory,
+    () => {
+      throw new Error('crash() needs a worker backend');
+    },
+  );
+  return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
+}

@@ -1,0 +1,24 @@
+/** What a runtime provides to createQQ: its backends and the means to start a host. */
+import type { HostConfig } from '../shared/protocol.js';
+import type { HostLink, TurnScheduler } from './client.js';
+
+/** The createQQ options a backend needs to start a host. */
+export interface LinkOptions {
+  backend: string;
+  threads: number;
+  workerUrl: string | URL | undefined;
+}
+
+export interface Platform {
+  /** The backends this runtime offers; the first is what 'auto' picks. */
+  backends: readonly string[];
+  link(config: HostConfig, options: LinkOptions): HostLink;
+  /** Runs a function after the current turn: where flow-control credit is returned from. */
+  schedule: TurnScheduler;
+  /** After destroy(): ends what idle hosts leave behind (Node: idle pool threads). */
+  releaseIdle(): Promise<void>;
+  /** Host threads alive in this process (diagnostics and leak tests). */
+  threads(): number;
+  /** Browsers cannot set handshake headers: connectSocket ignores them, with one warning per instance. */
+  headersIgnored: boolean;
+}

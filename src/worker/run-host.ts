@@ -1,0 +1,61 @@
+/**
+ * Runs a {@link Host} on a pair of MessagePorts: in a Node worker thread, a Web Worker, or
+ * (inline) on the calling thread. Node's and the web's MessagePort agree on what is used here.
+ */
+import * as Comlink from 'comlink';
+import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { type Clock, Host, type SocketFactory } from './host.js';
+
+/** The part of a MessagePort the host uses (Node's and the web's alike). */
+export interface HostPort {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  start?(): void;
+  close(): void;
+}
+
+/** Absolute hi-res ms, comparable across threads and workers of one machine. */
+export const clock: Clock = () => performance.timeOrigin + performance.now();
+
+/** Serves one facade until it asks the host to shut down; resolves once the host has ended. */
+export function runHost(
+  config: HostConfig,
+  data: HostPort,
+  control: HostPort,
+  factory: SocketFactory,
+  crash: HostControl['crash'],
+): Promise<void> {
+  return new Promise((resolve) => {
+    const host = new Host(
+      config,
+      {
+        factory,
+        post: (batch, transfer) => data.postMessage(batch, transfer),
+        schedule: (fn) => queueMicrotask(fn),
+        clock,
+        setTimer: (fn, ms) => setTimeout(fn, ms),
+        clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      },
+      () => {
+        data.close();
+        control.close();
+        resolve();
+      },
+    );
+    data.addEventListener('message', (event) => host.receive(event.data as never));
+    data.start?.();
+    const api: HostControl = { stats: () => host.stats(), crash };
+    Comlink.expose(api, control as unknown as Comlink.Endpoint);
+  });
+}
+
+/**
+ * Why a host must refuse a facade, or undefined: a facade from another build speaks another
+ * protocol version, and misreading its frames would be worse than a clear refusal.
+ */
+export function refusal(config: HostConfig | undefined): string | undefined {
+  const theirs = config?.protocolVersion;
+  return theirs === PROTOCOL_VERSION
+    ? undefined
+    : `protocol version mismatch: host ${PROTOCOL_VERSION}, facade ${theirs}`;
+}
