@@ -28,7 +28,11 @@ await Promise.all([
     format: 'esm',
     sourcemap: true,
     logLevel: 'warning',
-    entryPoints: { index: 'src/browser.ts', worker: 'src/worker/web-worker.ts' },
+    entryPoints: {
+      index: 'src/browser.ts',
+      worker: 'src/worker/web-worker.ts',
+      'shared-worker': 'src/worker/shared-worker.ts',
+    },
     outdir: 'dist/browser',
   }),
 ]);

@@ -155,7 +155,7 @@ describe('browser build (Chromium)', () => {
         return { error: e.name + ': ' + e.message };
       }
     })()`)) as { error: string };
-    expect(result.error).toBe("TypeError: createQQ: options.backend must be 'auto', 'worker' or 'inline'");
+    expect(result.error).toBe("TypeError: createQQ: options.backend must be 'auto', 'worker', 'shared' or 'inline'");
     const workers: string[] = [];
     page.on('worker', (w) => workers.push(w.url()));
     await inPage({

@@ -1,6 +1,7 @@
 /**
  * The browser platform: `worker` runs the host in a dedicated Web Worker (one per qq instance),
- * `inline` on this thread. Only this file creates workers in browsers.
+ * `shared` in a SharedWorker every tab of the origin reaches, `inline` on this thread. Only this
+ * file creates workers in browsers.
  */
 import type { HostConfig } from '../shared/protocol.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
@@ -32,6 +33,80 @@ function workerLink(config: HostConfig, workerUrl: string | URL | undefined): Ho
   return linkPorts(data.port1, control.port1, ended, () => worker.terminate());
 }
 
+interface LockManager {
+  request(name: string, fn: () => Promise<void>): Promise<void>;
+  request(name: string, options: { signal: AbortSignal }, fn: () => Promise<void>): Promise<void>;
+}
+
+let warnedNoSharedWorker = false;
+
+/**
+ * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
+ * pagehide: the shared host, waiting for the same lock, then shuts this tab's host down, closing
+ * its sockets and releasing its shares, even if the tab died without a word.
+ */
+function sharedLink(config: HostConfig, workerUrl: string | URL | undefined): HostLink {
+  const SharedWorkerCtor = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
+  if (SharedWorkerCtor === undefined) {
+    if (!warnedNoSharedWorker) console.warn('qq-socket-worker: SharedWorker is not available; using backend worker');
+    warnedNoSharedWorker = true;
+    return workerLink(config, workerUrl);
+  }
+  const url = new URL('./shared-worker.js', workerUrl ?? import.meta.url);
+  const worker = new SharedWorkerCtor(url, { type: 'module', name: 'qq-socket-worker' });
+  const port = worker.port;
+  const data = new MessageChannel();
+  const control = new MessageChannel();
+  const lock = `qq-socket-worker:tab:${crypto.randomUUID()}`;
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  let finished = false;
+  const stopWaiting = new AbortController();
+  const ended = new Promise<void>((resolve, reject) => {
+    port.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      if (reply?.type === 'qq-host-ended') resolve();
+      if (reply?.type === 'qq-host-refused') reject(new Error(reply.reason));
+      // Wait on the host's life lock: granted only once the shared worker is gone.
+      if (reply?.type === 'qq-host-alive' && locks !== undefined) {
+        locks
+          .request(reply.lock, { signal: stopWaiting.signal }, async () => {
+            if (!finished) reject(new Error('the shared worker died'));
+          })
+          .catch(() => {}); // aborted: the host ended cleanly
+      }
+    });
+    worker.addEventListener('error', () => reject(new Error('the shared worker failed')));
+  });
+  const finish = () => {
+    finished = true;
+    stopWaiting.abort();
+  };
+  void ended.then(finish, finish);
+  ended.catch(() => {}); // the client reports it
+  port.start();
+  const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2, lock };
+  const start = () => port.postMessage(init, [data.port2, control.port2]);
+  if (locks === undefined) {
+    start(); // no Web Locks: a tab that dies is noticed only through pagehide
+  } else {
+    // Hold the lock before the host may ask for it: it must never see a live tab as gone.
+    void locks.request(lock, () => {
+      start();
+      return held;
+    });
+  }
+  addEventListener('pagehide', release);
+  return linkPorts(data.port1, control.port1, ended, () => {
+    release();
+    removeEventListener('pagehide', release);
+    port.close();
+  });
+}
+
 /** Runs `fn` after this turn: a MessageChannel post (setTimeout(0) would be clamped to 1–4 ms). */
 function afterTurn(): (fn: () => void) => void {
   const channel = new MessageChannel();
@@ -47,13 +122,14 @@ function afterTurn(): (fn: () => void) => void {
 let schedule: ((fn: () => void) => void) | undefined;
 let workers = 0;
 
-/** Browsers: `worker` (the default) or `inline`. */
+/** Browsers: `worker` (the default), `shared` or `inline`. */
 export const browserPlatform: Platform = {
-  backends: ['worker', 'inline'],
+  backends: ['worker', 'shared', 'inline'],
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory);
     workers++;
-    const link = workerLink(config, options.workerUrl);
+    const link =
+      options.backend === 'shared' ? sharedLink(config, options.workerUrl) : workerLink(config, options.workerUrl);
     const dispose = link.dispose;
     link.dispose = () => {
       workers--;

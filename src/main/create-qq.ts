@@ -132,6 +132,7 @@ function checkConnect(option: unknown, o: ResolvedOptions) {
     tcpNoDelay: checkOptional(option, 'tcpNoDelay', 'Boolean', false),
     perMessageDeflate: checkOptional(option, 'perMessageDeflate', 'Boolean', false),
     timeout: checkOptional(option, 'timeout', 'Number', o.connectTimeout),
+    share: checkOptional(option, 'share', 'Boolean', false),
   };
   for (const check of Object.values(checks) as Checked<unknown>[]) {
     if (!check.ok) return check;

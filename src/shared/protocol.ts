@@ -36,6 +36,8 @@ export interface ConnectFrame {
   tcpNoDelay: boolean;
   perMessageDeflate: boolean;
   timeout: number;
+  /** Browsers, `shared` backend: one socket for every tab asking for the same url and protocols. */
+  share: boolean;
 }
 
 /**

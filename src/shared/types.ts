@@ -33,6 +33,11 @@ export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResul
   perMessageDeflate?: boolean;
   /** Handshake timeout in ms. @default the instance's `connectTimeout` */
   timeout?: number;
+  /**
+   * Extension, `shared` backend: tabs asking for the same url and protocols get one socket.
+   * Ignored elsewhere. @default false
+   */
+  share?: boolean;
 }
 
 /** What `send` accepts. Views send only the viewed bytes (extension). */
@@ -119,15 +124,16 @@ export interface SocketTask {
   readonly CLOSED: 3;
 }
 
-/** Where the sockets live. Node: `thread`, `inline`. Browsers: `worker`, `inline`. */
-export type Backend = 'auto' | 'thread' | 'worker' | 'inline';
+/** Where the sockets live. Node: `thread`, `inline`. Browsers: `worker`, `shared`, `inline`. */
+export type Backend = 'auto' | 'thread' | 'worker' | 'shared' | 'inline';
 
 /** Options of {@link createQQ}. */
 export interface QQOptions {
   /**
    * Where sockets live: `thread` (Node: a worker thread from a shared piscina pool), `worker`
-   * (browsers: a dedicated Web Worker), `inline` (on this thread; for runtimes without workers and
-   * as a benchmark baseline), or `auto`.
+   * (browsers: a dedicated Web Worker), `shared` (browsers: a SharedWorker every tab of the origin
+   * reaches; falls back to `worker` where SharedWorker is missing), `inline` (on this thread; for
+   * runtimes without workers and as a benchmark baseline), or `auto`.
    * @default 'auto' (thread under Node, worker in browsers)
    */
   backend?: Backend;

@@ -271,6 +271,11 @@ export class Host {
     this.#onEnd();
   }
 
+  /** Closes every socket (1001) and ends, as a facade's shutdown would (its tab died). */
+  shutdown(): void {
+    this.#command({ type: 'shutdown' });
+  }
+
   stats(): HostStats {
     return { sockets: this.#connections.size, ...this.flow.stats() };
   }

@@ -17,13 +17,17 @@ export interface HostPort {
 /** Absolute hi-res ms, comparable across threads and workers of one machine. */
 export const clock: Clock = () => performance.timeOrigin + performance.now();
 
-/** Serves one facade until it asks the host to shut down; resolves once the host has ended. */
+/**
+ * Serves one facade until it asks the host to shut down; resolves once the host has ended.
+ * `onHost` receives the host, for embedders that must shut it down themselves (a tab that died).
+ */
 export function runHost(
   config: HostConfig,
   data: HostPort,
   control: HostPort,
   factory: SocketFactory,
   crash: HostControl['crash'],
+  onHost?: (host: Host) => void,
 ): Promise<void> {
   return new Promise((resolve) => {
     const host = new Host(
@@ -42,6 +46,7 @@ export function runHost(
         resolve();
       },
     );
+    onHost?.(host);
     data.addEventListener('message', (event) => host.receive(event.data as never));
     data.start?.();
     const api: HostControl = { stats: () => host.stats(), crash };

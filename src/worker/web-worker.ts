@@ -12,10 +12,16 @@ export interface WorkerInit {
   config: HostConfig;
   data: MessagePort;
   control: MessagePort;
+  /** Shared host: the Web Lock the tab holds for its life; granted to the host when the tab is gone. */
+  lock?: string;
 }
 
 /** What the worker says back on its own channel. */
-export type WorkerReply = { type: 'qq-host-ended' } | { type: 'qq-host-refused'; reason: string };
+export type WorkerReply =
+  | { type: 'qq-host-ended' }
+  | { type: 'qq-host-refused'; reason: string }
+  /** Shared host: the Web Lock it holds for its life; a tab waiting on it learns when it died. */
+  | { type: 'qq-host-alive'; lock: string };
 
 const scope = globalThis as unknown as {
   addEventListener(type: 'message', fn: (event: MessageEvent) => void): void;

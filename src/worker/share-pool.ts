@@ -1,0 +1,94 @@
+/**
+ * Shared connections (SharedWorker): tasks of any tab asking for the same url and protocols with
+ * `share: true` hold one real socket. Late joiners get onOpen at once; every holder gets every
+ * message; a holder's close only detaches it (its own onClose carries its code); the socket
+ * closes when the last holder leaves. Built as a {@link SocketFactory} around the real one, so
+ * each tab's host treats a share like any other socket.
+ */
+import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
+import type { HostSocket, SocketFactory, SocketHandlers } from './host.js';
+
+interface Shared {
+  socket: HostSocket;
+  holders: Set<SocketHandlers>;
+  /** The open event, for late joiners. */
+  opened: { header: Record<string, string>; protocol: string; connectEnd: number } | undefined;
+}
+
+export class SharePool {
+  readonly #factory: SocketFactory;
+  readonly #shares = new Map<string, Shared>();
+
+  constructor(factory: SocketFactory) {
+    this.#factory = factory;
+  }
+
+  /** Open connections (diagnostics and tests). */
+  get size(): number {
+    return this.#shares.size;
+  }
+
+  /** The factory for hosts: `share: true` joins a pooled socket, anything else gets its own. */
+  factory: SocketFactory = (frame, config, handlers) =>
+    frame.share ? this.#join(frame, config, handlers) : this.#factory(frame, config, handlers);
+
+  #join(frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers): HostSocket {
+    const key = `${frame.url}\n${frame.protocols.join(',')}`;
+    let shared = this.#shares.get(key);
+    if (shared === undefined) {
+      const holders = new Set<SocketHandlers>();
+      const fresh: Shared = { socket: undefined as unknown as HostSocket, holders, opened: undefined };
+      const forget = () => {
+        if (this.#shares.get(key) === fresh) this.#shares.delete(key);
+      };
+      fresh.socket = this.#factory(frame, config, {
+        open: (header, protocol, connectEnd) => {
+          fresh.opened = { header, protocol, connectEnd };
+          for (const h of [...holders]) h.open(header, protocol, connectEnd);
+        },
+        message: (data) => {
+          // Each holder's outbox takes its bytes over (and may move them): every one but the
+          // last gets its own copy.
+          const all = [...holders];
+          for (let i = 0; i < all.length; i++) {
+            const last = i === all.length - 1;
+            (all[i] as SocketHandlers).message(typeof data === 'string' || last ? data : new Uint8Array(data));
+          }
+        },
+        error: (errMsg, closeCode) => {
+          for (const h of [...holders]) h.error(errMsg, closeCode);
+        },
+        close: (code, reason) => {
+          forget();
+          for (const h of [...holders]) h.close(code, reason);
+          holders.clear();
+        },
+      });
+      shared = fresh;
+      this.#shares.set(key, shared);
+    }
+    const share = shared;
+    share.holders.add(handlers);
+    if (share.opened !== undefined) {
+      const { header, protocol, connectEnd } = share.opened;
+      queueMicrotask(() => handlers.open(header, protocol, connectEnd));
+    }
+    /** This holder leaves with its own close event; the last one out closes the socket. */
+    const leave = (code: number, reason: string, last: (s: HostSocket) => void) => {
+      if (!share.holders.delete(handlers)) return;
+      queueMicrotask(() => handlers.close(code, reason));
+      if (share.holders.size === 0) {
+        if (this.#shares.get(key) === share) this.#shares.delete(key);
+        last(share.socket);
+      }
+    };
+    return {
+      send: (data, done) => share.socket.send(data, done),
+      close: (code, reason) => leave(code, reason, (s) => s.close(code, reason)),
+      abort: () => leave(1006, '', (s) => s.abort()),
+      // One holder falling behind must not stop the others: shares are not paused.
+      pause() {},
+      resume() {},
+    };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * SharedWorker entry: one host per tab (its own connection limit), all of them drawing on one
+ * {@link SharePool}. A tab holds a Web Lock for its life; when the lock comes free (the tab
+ * closed, crashed or navigated, or said goodbye on pagehide), its host shuts down: its sockets
+ * close and its shares are released.
+ */
+
+import { browserSocketFactory } from './browser-socket.js';
+import type { Host } from './host.js';
+import { type HostPort, refusal, runHost } from './run-host.js';
+import { SharePool } from './share-pool.js';
+import type { WorkerInit, WorkerReply } from './web-worker.js';
+
+const pool = new SharePool(browserSocketFactory);
+
+interface LockManager {
+  request(name: string, fn: () => Promise<void> | void): Promise<void>;
+}
+const locks = (globalThis as unknown as { navigator?: { locks?: LockManager } }).navigator?.locks;
+
+/**
+ * This worker's life lock, held until it dies: tabs wait on it, and a grant tells them their
+ * host is gone (a SharedWorker that dies fires nothing at the tabs it served).
+ */
+const LIFE_LOCK = `qq-socket-worker:host:${crypto.randomUUID()}`;
+const alive = new Promise<void>((resolve) => {
+  if (locks === undefined) resolve();
+  else
+    void locks.request(LIFE_LOCK, () => {
+      resolve();
+      return new Promise<void>(() => {}); // held for the worker's life
+    });
+});
+
+function serve(port: MessagePort, init: WorkerInit): void {
+  const reply = (message: WorkerReply) => port.postMessage(message);
+  const refused = refusal(init.config);
+  if (refused !== undefined) {
+    reply({ type: 'qq-host-refused', reason: refused });
+    return;
+  }
+  let host: Host | undefined;
+  const crash = () => {
+    throw new Error('crash() is not available in a shared host: it serves other tabs too');
+  };
+  void runHost(
+    init.config,
+    init.data as unknown as HostPort,
+    init.control as unknown as HostPort,
+    pool.factory,
+    crash,
+    (h) => {
+      host = h;
+    },
+  ).then(() => reply({ type: 'qq-host-ended' }));
+  if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
+  // Granted once the tab lets go of its lock: it is gone (or leaving).
+  if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());
+}
+
+(globalThis as unknown as { addEventListener(t: 'connect', f: (e: MessageEvent) => void): void }).addEventListener(
+  'connect',
+  (event: MessageEvent) => {
+    const port = event.ports[0] as MessagePort;
+    port.addEventListener('message', (message: MessageEvent) => {
+      const init = message.data as WorkerInit;
+      if (init?.type === 'qq-host-init') serve(port, init);
+    });
+    port.start();
+  },
+);

@@ -1,0 +1,150 @@
+/**
+ * The `shared` backend in real Chromium (issue 4): two pages of one browser context share one
+ * socket through the origin's SharedWorker; closing one keeps the other flowing; the last one
+ * out, or a page that dies without a word, releases the socket.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startStaticServer } from './helpers/chromium.js';
+import { startWsServer, type TestServer } from './helpers/servers.js';
+
+let browser: Browser;
+let web: { origin: string; close(): Promise<void> };
+let server: TestServer;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [web, server, browser] = await Promise.all([startStaticServer(), startWsServer(), launchChromium()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([web?.close(), server?.close()]);
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+/** A page with a shared qq whose task (share: true unless told) records messages and closes. */
+async function openPage(url: string, share = true): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${web.origin}/`);
+  await page.evaluate(`(async () => {
+    const { createQQ } = await import('/dist/browser/index.js');
+    window.qq = createQQ({ backend: 'shared' });
+    window.got = [];
+    window.closes = [];
+    window.task = qq.connectSocket({ url: ${JSON.stringify(url)}, share: ${share} });
+    task.onMessage(({ data }) => got.push(data));
+    task.onClose((r) => closes.push(r));
+    await new Promise((resolve) => task.onOpen(resolve));
+  })()`);
+  return page;
+}
+
+const messages = (page: Page) => page.evaluate('window.got') as Promise<string[]>;
+const broadcast = (prefix: string, n: number) => {
+  for (const socket of server.sockets) for (let i = 0; i < n; i++) socket.send(`${prefix}${i}`);
+};
+const expectEventually = async (fn: () => Promise<unknown>, want: unknown) =>
+  expect.poll(fn, { timeout: 10_000, interval: 50 }).toEqual(want);
+
+describe('shared backend (Chromium, two pages)', () => {
+  it('gives two pages one socket, every message to both, and a close that only detaches', async () => {
+    context = await browser.newContext();
+    const before = server.log.accepted;
+    const a = await openPage(`${server.url}/sink`);
+    const b = await openPage(`${server.url}/sink`); // a late joiner: onOpen at once
+    expect(server.log.accepted - before).toBe(1);
+    broadcast('b', 200);
+    const want = Array.from({ length: 200 }, (_, i) => `b${i}`);
+    await expectEventually(() => messages(a), want);
+    await expectEventually(() => messages(b), want);
+    // A leaves with its own code; the socket stays for B.
+    await a.evaluate('task.close({ code: 4001, reason: "bye from a" })');
+    await expectEventually(() => a.evaluate('window.closes'), [{ code: 4001, reason: 'bye from a' }]);
+    broadcast('c', 10);
+    await expectEventually(
+      async () => (await messages(b)).slice(200),
+      Array.from({ length: 10 }, (_, i) => `c${i}`),
+    );
+    expect(await a.evaluate('window.got.length')).toBe(200);
+    expect(server.log.open).toBeGreaterThan(0);
+    // Another tab joins and its page is closed: B keeps flowing.
+    const c = await openPage(`${server.url}/sink`);
+    await c.close();
+    broadcast('d', 5);
+    await expectEventually(
+      async () => (await messages(b)).slice(210),
+      Array.from({ length: 5 }, (_, i) => `d${i}`),
+    );
+    expect(server.log.accepted - before).toBe(1);
+    // The last holder leaves by closing its page: the server sees the socket close.
+    const closed = server.log.closes.length;
+    await b.close();
+    await server.closed(closed + 1);
+  }, 30_000);
+
+  it('releases the share of a page that goes without a pagehide (its Web Lock frees)', async () => {
+    context = await browser.newContext();
+    const closed = server.log.closes.length;
+    const b = await openPage(`${server.url}/sink`);
+    // A page whose pagehide never reaches the library: only the lock can tell the host it left.
+    const a = await context.newPage();
+    await a.goto(`${web.origin}/`);
+    await a.evaluate(`(async () => {
+      const add = window.addEventListener.bind(window);
+      window.addEventListener = (type, ...rest) => (type === 'pagehide' ? undefined : add(type, ...rest));
+      const { createQQ } = await import('/dist/browser/index.js');
+      const task = createQQ({ backend: 'shared' }).connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)}, share: true });
+      await new Promise((resolve) => task.onOpen(resolve));
+    })()`);
+    await a.close();
+    broadcast('e', 5);
+    await expectEventually(
+      () => messages(b),
+      Array.from({ length: 5 }, (_, i) => `e${i}`),
+    );
+    expect(server.log.closes.length).toBe(closed);
+    // B leaves: had A's hold leaked, the socket would stay open.
+    await b.close();
+    await server.closed(closed + 1);
+  }, 30_000);
+
+  it('turns the shared worker dying into onError + onClose(1006), and the next connect starts a fresh one', async () => {
+    context = await browser.newContext();
+    const a = await openPage(`${server.url}/sink`);
+    const b = await openPage(`${server.url}/sink`);
+    await b.evaluate('window.errors = []; task.onError((r) => errors.push(r.errMsg))');
+    // The shared worker shares A's renderer process here: crashing A kills it.
+    const cdp = await context.newCDPSession(a);
+    const crashed = new Promise((resolve) => a.once('crash', resolve));
+    void cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
+    await crashed;
+    await expectEventually(() => b.evaluate('window.closes'), [{ code: 1006, reason: 'abnormal closure' }]);
+    expect(await b.evaluate('window.errors')).toEqual(['socket host died: the shared worker died']);
+    const again = await b.evaluate(`(async () => {
+      const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true });
+      await new Promise((resolve) => task.onOpen(resolve));
+      task.send({ data: 'fresh host' });
+      return new Promise((resolve) => task.onMessage(({ data }) => resolve(data)));
+    })()`);
+    expect(again).toBe('fresh host');
+  }, 30_000);
+
+  it('without share, each task is its own socket; the connection limit counts per tab', async () => {
+    context = await browser.newContext();
+    const before = server.log.accepted;
+    const a = await openPage(`${server.url}/sink`, false);
+    const b = await openPage(`${server.url}/sink`, false);
+    expect(server.log.accepted - before).toBe(2);
+    const result = await a.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      const one = createQQ({ backend: 'shared', maxConnections: 1 });
+      one.connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)} });
+      return new Promise((resolve) => one.connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)}, fail: resolve }));
+    })()`);
+    expect(result).toEqual({ errMsg: 'connectSocket:fail exceed max concurrent count 1' });
+    await b.evaluate('task.send({ data: "b is fine" })');
+    await expectEventually(() => Promise.resolve(server.log.received.flat().includes('b is fine')), true);
+  }, 30_000);
+});
