@@ -1,5 +1,5 @@
 // `npm run bench`: every design side by side in one run, against a flood/echo server in its own
-// process on 127.0.0.1. Each design × scenario runs in a fresh process (its own peak RSS), with
+// process on 127.0.0.1 (then bench/web.mjs, the browser bench, where Chromium is installed). Each design × scenario runs in a fresh process (its own peak RSS), with
 // one warm-up and `--runs` measured runs (default 5); figures are medians.
 //   npm run bench                        the table
 //   npm run bench -- --json [file]       also write the results as JSON (default bench-results.json)

@@ -165,4 +165,18 @@ describe('browser build (Chromium)', () => {
     });
     expect(workers).toEqual([`${web.origin}/dist/browser/worker.js`]);
   });
+
+  it('has a host from another build refuse the facade with a clear reason (versioned protocol)', async () => {
+    const reply = await page.evaluate(`new Promise((resolve) => {
+      const worker = new Worker('/dist/browser/worker.js', { type: 'module' });
+      const data = new MessageChannel();
+      const control = new MessageChannel();
+      worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
+      worker.postMessage(
+        { type: 'qq-host-init', config: { protocolVersion: 999, maxPayload: 1, tls: undefined }, data: data.port2, control: control.port2 },
+        [data.port2, control.port2],
+      );
+    })`);
+    expect(reply).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 1, facade 999' });
+  });
 });

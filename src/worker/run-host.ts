@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { type Clock, Host, type SocketFactory } from './host.js';
+import type { Scheduler } from './outbox.js';
 
 /** The part of a MessagePort the host uses (Node's and the web's alike). */
 export interface HostPort {
@@ -17,6 +18,27 @@ export interface HostPort {
 /** Absolute hi-res ms, comparable across threads and workers of one machine. */
 export const clock: Clock = () => performance.timeOrigin + performance.now();
 
+/** Flushes at the end of the current task: on Node one socket read (thousands of messages) is one task. */
+export const endOfTask: Scheduler = (fn) => queueMicrotask(fn);
+
+/**
+ * In browsers every WebSocket message is a task of its own, so an end-of-task flush would post
+ * once per message (design.md: the trap). This one flushes at the end of the task after an idle
+ * spell (no added latency), but within `windowMs` of the last flush it waits a timer turn, so a
+ * flood goes out in batches about that often.
+ */
+export function coalescing(windowMs = 1): Scheduler {
+  let last = Number.NEGATIVE_INFINITY;
+  return (fn) => {
+    const run = () => {
+      last = performance.now();
+      fn();
+    };
+    if (performance.now() - last < windowMs) setTimeout(run, 0);
+    else queueMicrotask(run);
+  };
+}
+
 /**
  * Serves one facade until it asks the host to shut down; resolves once the host has ended.
  * `onHost` receives the host, for embedders that must shut it down themselves (a tab that died).
@@ -28,6 +50,7 @@ export function runHost(
   factory: SocketFactory,
   crash: HostControl['crash'],
   onHost?: (host: Host) => void,
+  schedule: Scheduler = endOfTask,
 ): Promise<void> {
   return new Promise((resolve) => {
     const host = new Host(
@@ -35,7 +58,7 @@ export function runHost(
       {
         factory,
         post: (batch, transfer) => data.postMessage(batch, transfer),
-        schedule: (fn) => queueMicrotask(fn),
+        schedule,
         clock,
         setTimer: (fn, ms) => setTimeout(fn, ms),
         clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

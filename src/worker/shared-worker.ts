@@ -7,7 +7,7 @@
 
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
-import { type HostPort, refusal, runHost } from './run-host.js';
+import { coalescing, type HostPort, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
 import type { WorkerInit, WorkerReply } from './web-worker.js';
 
@@ -52,6 +52,7 @@ function serve(port: MessagePort, init: WorkerInit): void {
     (h) => {
       host = h;
     },
+    coalescing(),
   ).then(() => reply({ type: 'qq-host-ended' }));
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).

@@ -4,7 +4,7 @@
  */
 import type { HostConfig } from '../shared/protocol.js';
 import { browserSocketFactory } from './browser-socket.js';
-import { type HostPort, refusal, runHost } from './run-host.js';
+import { coalescing, type HostPort, refusal, runHost } from './run-host.js';
 
 /** The message that starts the host (its ports in the transfer list). */
 export interface WorkerInit {
@@ -47,5 +47,7 @@ scope.addEventListener('message', (event: MessageEvent) => {
     init.control as unknown as HostPort,
     browserSocketFactory,
     crash,
+    undefined,
+    coalescing(),
   ).then(() => scope.postMessage({ type: 'qq-host-ended' }));
 });

@@ -1,0 +1,159 @@
+// `npm run bench:web` (also run by `npm run bench` where Chromium is installed): a page in Debian's
+// Chromium receives floods of 16 B, 1 KiB and 64 KiB binary messages through the native
+// WebSocket on the main thread, and through qq-socket-worker's `worker` and `shared` backends,
+// side by side in one run. Per row: messages/s, frames per second (requestAnimationFrame) and
+// main-thread long tasks (PerformanceObserver), medians of --runs runs of --seconds each.
+//   npm run bench:web [-- --json] [-- --runs 3] [-- --seconds 2]
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    out: { type: 'string', default: 'bench/results-web.json' },
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '2' },
+  },
+  strict: false,
+});
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  console.log(`bench:web: ${CHROMIUM} is not installed (apt-get install -y chromium); skipped`);
+  process.exit(0);
+}
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const flood = spawn(process.execPath, [join(root, 'bench/server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const wsPort = await new Promise((resolve) => {
+  flood.stdout.on('data', (d) => {
+    const m = /PORT (\d+)/.exec(String(d));
+    if (m) resolve(m[1]);
+  });
+});
+const web = http.createServer((req, res) => {
+  const path = normalize(new URL(req.url, 'http://x').pathname);
+  if (path === '/')
+    return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>');
+  if (!path.startsWith('/dist/')) return res.writeHead(404).end();
+  try {
+    const type = extname(path) === '.js' ? 'text/javascript' : 'application/json';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(join(root, path)));
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
+const origin = `http://127.0.0.1:${web.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const page = await browser.newPage();
+await page.goto(`${origin}/`);
+
+/** One run in the page: receive for `seconds`, counting messages, frames and long tasks. */
+const RUN = `async ({ design, url, seconds }) => {
+  const { createQQ } = await import('/dist/browser/index.js');
+  let received = 0;
+  let close;
+  const opened = new Promise((resolve) => {
+    if (design === 'native') {
+      const ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = resolve;
+      ws.onmessage = () => { received++; };
+      close = () => ws.close();
+    } else {
+      const qq = createQQ({ backend: design });
+      const task = qq.connectSocket({ url });
+      task.onOpen(resolve);
+      task.onMessage(() => { received++; });
+      close = () => qq.destroy();
+    }
+  });
+  await opened;
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
+  observer.observe({ type: 'longtask' });
+  let frames = 0;
+  let stop = false;
+  const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  const start = performance.now(), first = received;
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const elapsed = (performance.now() - start) / 1000;
+  const got = received - first;
+  stop = true;
+  observer.disconnect();
+  await close();
+  return { msgsPerSec: got / elapsed, fps: frames / elapsed, longTasks: longTasks.length, longestTaskMs: Math.max(0, ...longTasks) };
+}`;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rows = [];
+for (const size of [16, 1024, 65536]) {
+  const url = `ws://127.0.0.1:${wsPort}/flood?size=${size}&kind=binary&count=1000000000`;
+  for (const design of ['native', 'worker', 'shared']) {
+    const runs = [];
+    for (let i = 0; i < Number(args.runs); i++) {
+      runs.push(await page.evaluate(`(${RUN})(${JSON.stringify({ design, url, seconds: Number(args.seconds) })})`));
+    }
+    rows.push({
+      scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
+      design,
+      msgsPerSec: median(runs.map((r) => r.msgsPerSec)),
+      fps: median(runs.map((r) => r.fps)),
+      longTasks: median(runs.map((r) => r.longTasks)),
+      longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
+    });
+    process.stderr.write('.');
+  }
+}
+process.stderr.write('\n');
+await browser.close();
+web.close();
+flood.kill();
+
+for (const row of rows) {
+  const native = rows.find((r) => r.scenario === row.scenario && r.design === 'native');
+  row.ratio = row.msgsPerSec / native.msgsPerSec;
+}
+const fmt = (v, d = 0) => Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const header = ['scenario', 'design', 'msgs/s', '× native', 'fps', 'long tasks', 'longest task ms'];
+const lines = rows.map((r) => [
+  r.scenario,
+  r.design,
+  fmt(r.msgsPerSec),
+  fmt(r.ratio, 2),
+  fmt(r.fps, 1),
+  fmt(r.longTasks),
+  fmt(r.longestTaskMs),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+console.log(`Chromium ${browser.version()}, headless, medians of ${args.runs} runs of ${args.seconds} s.\n`);
+console.log(
+  [header, widths.map((w) => '-'.repeat(w)), ...lines]
+    .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
+    .join('\n'),
+);
+if (args.json) {
+  writeFileSync(args.out, `${JSON.stringify({ browser: browser.version(), rows }, null, 2)}\n`);
+  console.log(`\nJSON: ${args.out}`);
+}
