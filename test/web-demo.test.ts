@@ -1,0 +1,48 @@
+/**
+ * `npm run demo:web` as a user meets it: the page, opened in two tabs, shows one live feed over
+ * one shared socket; switching a tab to the main-thread WebSocket adds a socket of its own.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from './helpers/chromium.js';
+
+let demo: ChildProcess;
+let address: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  demo = spawn(process.execPath, ['examples/web-demo.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  address = await new Promise<string>((resolve) => {
+    demo.stdout?.on('data', (d: Buffer) => {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(String(d));
+      if (m) resolve(m[1] as string);
+    });
+  });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  demo?.kill();
+});
+
+const shown = (page: Page, id: string) => page.evaluate(`document.getElementById('${id}').textContent`);
+
+it('shows one live feed in two tabs over one socket, and the main-thread switch', async () => {
+  const context = await browser.newContext();
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await a.goto(address);
+  await b.goto(address);
+  for (const page of [a, b]) {
+    await expect.poll(() => shown(page, 'sockets'), { timeout: 10_000 }).toBe('1');
+    await expect
+      .poll(async () => Number(String(await shown(page, 'rate')).replace(/,/g, '')), { timeout: 10_000 })
+      .toBeGreaterThan(1000);
+  }
+  await a.screenshot({ path: 'scratch/web-demo.png' }).catch(() => {});
+  await a.check('input[value=main]');
+  await expect.poll(() => shown(b, 'sockets'), { timeout: 10_000 }).toBe('2');
+  await context.close();
+}, 60_000);
