@@ -147,4 +147,34 @@ describe('shared backend (Chromium, two pages)', () => {
     await b.evaluate('task.send({ data: "b is fine" })');
     await expectEventually(() => Promise.resolve(server.log.received.flat().includes('b is fine')), true);
   }, 30_000);
+
+  it('falls back to the worker backend, with one warning, where SharedWorker is missing', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    await page.goto(`${web.origin}/`);
+    const echoed = await page.evaluate(`(async () => {
+      window.SharedWorker = undefined;
+      const { createQQ } = await import('/dist/browser/index.js');
+      const qq = createQQ({ backend: 'shared' });
+      const echo = async () => {
+        const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true });
+        await new Promise((resolve) => task.onOpen(resolve));
+        task.send({ data: 'no shared worker here' });
+        const data = await new Promise((resolve) => task.onMessage(({ data }) => resolve(data)));
+        task.close();
+        return data;
+      };
+      const got = [await echo(), await echo()];
+      await qq.destroy();
+      return got;
+    })()`);
+    expect(echoed).toEqual(['no shared worker here', 'no shared worker here']);
+    expect(warnings.filter((w) => w.includes('SharedWorker'))).toEqual([
+      'qq-socket-worker: SharedWorker is not available; using backend worker',
+    ]);
+  }, 30_000);
 });
