@@ -61,7 +61,7 @@ const bytes = (n: number) => ({
   sum: Array.from({ length: n }, (_, i) => i & 0xff).reduce((a, b) => (a + b) % 65521, 0),
 });
 
-describe.each(['worker', 'inline'])('browser build, %s backend (Chromium)', (backend) => {
+describe.each(['worker', 'shared', 'inline'])('browser build, %s backend (Chromium)', (backend) => {
   it('opens, round-trips text and binary of exact length, and closes with our code', async () => {
     const log = await inPage({
       backend,
@@ -140,6 +140,123 @@ describe.each(['worker', 'inline'])('browser build, %s backend (Chromium)', (bac
     ]);
     expect(consoleLines.filter((l) => l.includes('cannot set handshake headers'))).toEqual([
       'warning: qq-socket-worker: browsers cannot set handshake headers; header is ignored',
+    ]);
+  });
+
+  it('keeps the task rules: listeners, readyState, send order, bufferedAmount, close validation', async () => {
+    const before = server.log.received.length;
+    const log = await inPage({
+      backend,
+      url: `${server.url}/sink`,
+      script: `
+        const task = qq.connectSocket({ url });
+        log.push({ constants: [task.CONNECTING, task.OPEN, task.CLOSING, task.CLOSED], readyState: task.readyState });
+        const calls = [];
+        const a = () => calls.push('a'), b = () => calls.push('b'), c = () => calls.push('c');
+        task.onOpen(a); task.onOpen(a); task.onOpen(b); task.onOpen(c); task.offOpen(c);
+        let fired = false;
+        task.onOpen(() => { fired = true; });
+        log.push({ syncFire: fired });
+        await new Promise((r) => task.onOpen(r));
+        log.push({ calls, readyState: task.readyState });
+        const done = new Promise((resolve) => {
+          for (let i = 0; i < 300; i++) task.send({ data: i % 3 ? 's' + i : new Uint8Array([i & 255, i >> 8]) });
+          task.send({ data: 'last', success: (r) => resolve(r) });
+        });
+        log.push({ buffered: task.bufferedAmount > 0 });
+        log.push(await done);
+        await new Promise((r) => setTimeout(r, 20));
+        log.push({ bufferedAfter: task.bufferedAmount });
+        const fail = (opts) => new Promise((resolve) => task.close({ ...opts, fail: (r) => resolve(r.errMsg) }));
+        log.push(await fail({ code: 1001 }), await fail({ code: 2999 }), await fail({ reason: 5 }), await fail({ reason: 'é'.repeat(62) }));
+        const closed = new Promise((r) => task.onClose(r));
+        task.close({ code: 4999, reason: 'é'.repeat(61) + 'a' });
+        log.push({ readyState: task.readyState });
+        log.push(await fail({}));
+        log.push(await closed);`,
+    });
+    expect(log).toEqual([
+      { constants: [0, 1, 2, 3], readyState: 0 },
+      { syncFire: false },
+      { calls: ['a', 'b'], readyState: 1 },
+      { buffered: true },
+      { errMsg: 'sendSocketMessage:ok' },
+      { bufferedAfter: 0 },
+      'closeSocket:fail invalid code',
+      'closeSocket:fail invalid code',
+      'closeSocket:fail reason must be a string',
+      'closeSocket:fail reason must not exceed 123 UTF-8 bytes',
+      { readyState: 2 },
+      'closeSocket:fail WebSocket is not connected',
+      { code: 4999, reason: `${'é'.repeat(61)}a` },
+    ]);
+    const got = server.log.received[before] as Array<string | Buffer>;
+    expect(got).toHaveLength(301);
+    got.slice(0, 300).forEach((m, i) => {
+      if (i % 3) expect(m).toBe(`s${i}`);
+      else expect([...(m as Buffer)]).toEqual([i & 255, i >> 8]);
+    });
+  });
+
+  it('keeps the global binding, the connection limit and exact binary sizes around 64 KiB', async () => {
+    const log = await inPage({
+      backend,
+      url: `${server.url}/echo`,
+      script: `
+        const opened = (t) => new Promise((r) => t.onOpen(r));
+        const first = qq.connectSocket({ url });
+        const second = qq.connectSocket({ url });
+        await Promise.all([opened(first), opened(second)]);
+        const seen = [];
+        qq.onSocketMessage(({ data }) => seen.push(data));
+        second.send({ data: 'to second' });
+        await new Promise((r) => second.onMessage(r));
+        log.push({ globalSawSecond: seen.length });
+        first.close();
+        await new Promise((r) => first.onClose(r));
+        log.push(await qq.sendSocketMessage({ data: 'x' }).catch((e) => e));
+        const more = [1, 2, 3, 4].map(() => qq.connectSocket({ url }));
+        log.push(await new Promise((resolve) => qq.connectSocket({ url, fail: resolve })));
+        await Promise.all(more.map(opened));
+        const sizes = [65535, 65536, 65537];
+        const echoes = [];
+        const got = new Promise((resolve) => more[0].onMessage(({ data }) => { echoes.push(data.byteLength); if (echoes.length === 3) resolve(); }));
+        for (const n of sizes) more[0].send({ data: new Uint8Array(n).buffer });
+        await got;
+        log.push({ echoes });
+        log.push(await qq.sendSocketMessage({ data: 'bound again' }));`,
+    });
+    expect(log).toEqual([
+      { globalSawSecond: 0 },
+      { errMsg: 'sendSocketMessage:fail WebSocket is not connected' },
+      { errMsg: 'connectSocket:fail exceed max concurrent count 5' },
+      { echoes: [65535, 65536, 65537] },
+      { errMsg: 'sendSocketMessage:ok' },
+    ]);
+  });
+
+  it('delivers a burst before the close; reports a drop, a timeout and a rejected handshake', async () => {
+    const log = await inPage({
+      backend,
+      url: server.url,
+      script: `
+        await watch(qq.connectSocket({ url: url + '/burst/30/4002' }));
+        await watch(qq.connectSocket({ url: url + '/drop' }));
+        await watch(qq.connectSocket({ url: url + '/silent', timeout: 200 }));
+        await watch(qq.connectSocket({ url: url + '/status/403' }));`,
+    });
+    const abnormal = { close: { code: 1006, reason: 'abnormal closure' } };
+    expect(log).toEqual([
+      { open: { header: {}, profile: true } },
+      ...Array.from({ length: 30 }, (_, i) => ({ message: `m${i}` })),
+      { close: { code: 4002, reason: '' } },
+      { open: { header: {}, profile: true } },
+      { error: expect.stringMatching(/^(WebSocket error|connection closed without a close frame)$/) },
+      abnormal,
+      { error: 'connectSocket:fail timeout' },
+      abnormal,
+      { error: `WebSocket connection to '${server.url}/status/403' failed` },
+      abnormal,
     ]);
   });
 });
