@@ -223,7 +223,7 @@ describe.each(['worker', 'shared', 'inline'])('browser build, %s backend (Chromi
         const got = new Promise((resolve) => more[0].onMessage(({ data }) => { echoes.push(data.byteLength); if (echoes.length === 3) resolve(); }));
         for (const n of sizes) more[0].send({ data: new Uint8Array(n).buffer });
         await got;
-        log.push({ echoes });
+        log.push({ echoes: [...echoes] }); // a copy: later messages on this task must not show up here
         log.push(await qq.sendSocketMessage({ data: 'bound again' }));`,
     });
     expect(log).toEqual([
