@@ -216,8 +216,9 @@ describe.each(['worker', 'shared', 'inline'])('browser build, %s backend (Chromi
         await new Promise((r) => first.onClose(r));
         log.push(await qq.sendSocketMessage({ data: 'x' }).catch((e) => e));
         const more = [1, 2, 3, 4].map(() => qq.connectSocket({ url }));
+        const moreOpened = Promise.all(more.map(opened));
         log.push(await new Promise((resolve) => qq.connectSocket({ url, fail: resolve })));
-        await Promise.all(more.map(opened));
+        await moreOpened;
         const sizes = [65535, 65536, 65537];
         const echoes = [];
         const got = new Promise((resolve) => more[0].onMessage(({ data }) => { echoes.push(data.byteLength); if (echoes.length === 3) resolve(); }));
