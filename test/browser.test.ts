@@ -260,6 +260,33 @@ describe.each(['worker', 'shared', 'inline'])('browser build, %s backend (Chromi
       abnormal,
     ]);
   });
+  it('names the type in parameter errors, and keeps Promise rejections handled', async () => {
+    const log = await inPage({
+      backend,
+      url: `${server.url}/echo`,
+      script: `
+        const unhandled = [];
+        addEventListener('unhandledrejection', (e) => unhandled.push(String(e.reason?.errMsg ?? e.reason)));
+        // Options that are not an object (a string included); urls that are not a string.
+        for (const value of [undefined, null, 42, true, 'ws://127.0.0.1/', [], () => {}, Symbol('s'), 10n]) {
+          log.push(qq.connectSocket(value).readyState);
+        }
+        for (const value of [undefined, null, 42, true, {}, [], () => {}, Symbol('s'), 10n]) {
+          await new Promise((resolve) => qq.connectSocket({ url: value, fail: (r) => { log.push(r.errMsg); resolve(); } }));
+        }
+        log.push(await qq.closeSocket().catch((r) => r));
+        qq.sendSocketMessage({ data: 'nobody awaits this' }); // rejected, never awaited
+        await new Promise((r) => setTimeout(r, 100));
+        log.push({ unhandled });`,
+    });
+    const types = ['Undefined', 'Null', 'Number', 'Boolean', 'Object', 'Array', 'Function', 'Symbol', 'BigInt'];
+    expect(log).toEqual([
+      ...Array(9).fill(3), // a CLOSED task for every options value that is not an object
+      ...types.map((type) => `connectSocket:fail parameter error: parameter.url should be String instead of ${type}`),
+      { errMsg: 'closeSocket:fail WebSocket is not connected' },
+      { unhandled: [] },
+    ]);
+  });
 });
 
 describe('browser build (Chromium)', () => {
