@@ -72,6 +72,20 @@ function observe() {
   };
 }
 
+/**
+ * Calls `invoke` with `o`, plus recording callbacks when `o` is an options object; the call must
+ * not throw. Returns what it returned and the recording.
+ */
+function callWith(o: unknown, invoke: (option: never) => unknown) {
+  const seen = observe();
+  const isObject = typeof o === 'object' && o !== null && !Array.isArray(o);
+  let returned: unknown;
+  expect(() => {
+    returned = invoke((isObject ? { ...(o as object), ...seen.callbacks } : o) as never);
+  }).not.toThrow();
+  return { seen, isObject, returned };
+}
+
 /** Exactly one of success/fail, then complete with the same result, whose errMsg is allowed. */
 function expectSettledOnce(calls: Array<[string, { errMsg: string }]>, allowed: RegExp[]): string {
   expect(calls).toHaveLength(2);
@@ -201,13 +215,9 @@ describe.each([
     const option = fc.oneof(anyValue, fc.record({ data, transfer: anyValue }, { requiredKeys: [] }));
     await fc.assert(
       fc.asyncProperty(option, fc.boolean(), async (o, viaGlobal) => {
-        const seen = observe();
-        const isObject = typeof o === 'object' && o !== null && !Array.isArray(o);
-        const withCallbacks = isObject ? { ...o, ...seen.callbacks } : o;
-        let returned: unknown;
-        expect(() => {
-          returned = viaGlobal ? qq.sendSocketMessage(withCallbacks as never) : task.send(withCallbacks as never);
-        }).not.toThrow();
+        const { seen, isObject, returned } = callWith(o, (option) =>
+          viaGlobal ? qq.sendSocketMessage(option) : task.send(option),
+        );
         if (!isObject) {
           if (viaGlobal)
             await (returned as Promise<unknown>).catch(() => {}); // settles, never hangs
@@ -239,13 +249,9 @@ describe.each([
     );
     await fc.assert(
       fc.asyncProperty(option, fc.boolean(), async (o, viaGlobal) => {
-        const seen = observe();
-        const isObject = typeof o === 'object' && o !== null && !Array.isArray(o);
-        const withCallbacks = isObject ? { ...o, ...seen.callbacks } : o;
-        let returned: unknown;
-        expect(() => {
-          returned = viaGlobal ? qq.closeSocket(withCallbacks as never) : task.close(withCallbacks as never);
-        }).not.toThrow();
+        const { seen, isObject, returned } = callWith(o, (option) =>
+          viaGlobal ? qq.closeSocket(option) : task.close(option),
+        );
         if (isObject) {
           await seen.settled;
           expectSettledOnce(seen.calls, ALLOWED.close as RegExp[]);
