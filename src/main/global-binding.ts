@@ -32,13 +32,13 @@ export class GlobalBinding {
 
   sendSocketMessage(option: unknown): Promise<GeneralCallbackResult> | undefined {
     const { reply, promise } = replyOrPromise(option);
-    this.#target.sendWith(option, reply, errors.globalNotConnected('sendSocketMessage'));
+    this.#target.sendWith(option, reply, errors.notConnected('sendSocketMessage'));
     return promise;
   }
 
   closeSocket(option: unknown): Promise<GeneralCallbackResult> | undefined {
     const { reply, promise } = replyOrPromise(option);
-    this.#target.closeWith(option, reply, errors.globalNotConnected('closeSocket'));
+    this.#target.closeWith(option, reply, errors.notConnected('closeSocket'));
     return promise;
   }
 }

@@ -203,7 +203,7 @@ export class SocketTaskImpl implements SocketTask {
   }
 
   close(option?: CloseSocketOption): void {
-    this.closeWith(option, callbackReply(option), errors.globalNotConnected('closeSocket'));
+    this.closeWith(option, callbackReply(option), errors.notConnected('closeSocket'));
   }
 
   /** The close shared by `task.close` and `qq.closeSocket`. */

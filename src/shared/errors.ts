@@ -69,7 +69,7 @@ export const errors = {
   /** Extension: `transfer: true` on a buffer that cannot be moved (already detached). */
   dataDetached: () => fail('sendSocketMessage', 'data is a detached ArrayBuffer'),
   taskNotOpen: () => fail('SocketTask.send', 'SocketTask.readyState is not OPEN'),
-  globalNotConnected: (api: 'sendSocketMessage' | 'closeSocket') => fail(api, 'WebSocket is not connected'),
+  notConnected: (api: 'sendSocketMessage' | 'closeSocket') => fail(api, 'WebSocket is not connected'),
   /** Extension: a send accepted while OPEN whose frame never reached the socket. */
   sendAborted: () => fail('sendSocketMessage', 'WebSocket closed before the data was sent'),
 

@@ -23,11 +23,6 @@ export class SharePool {
     this.#factory = factory;
   }
 
-  /** Open connections (diagnostics and tests). */
-  get size(): number {
-    return this.#shares.size;
-  }
-
   /** The factory for hosts: `share: true` joins a pooled socket, anything else gets its own. */
   factory: SocketFactory = (frame, config, handlers) =>
     frame.share ? this.#join(frame, config, handlers) : this.#factory(frame, config, handlers);
