@@ -3,19 +3,38 @@
  * the handshake (no headers, no TCP options) and the reasons of failures, and offer no way to
  * stop reading: what the spec says of those is adapted here.
  */
+import { utf8ByteLength } from '../shared/validate.js';
 import type { HostSocket, SocketFactory } from './host.js';
 import { clock } from './run-host.js';
 
-export const browserSocketFactory: SocketFactory = (frame, _config, handlers) => {
+/** ws's words for it, so that both runtimes say the same. */
+const MAX_PAYLOAD_EXCEEDED = 'Max payload size exceeded';
+
+/** Whether a message is over `max` bytes; text is measured only when it could be (≤ 3 bytes a unit). */
+const tooLarge = (data: string | ArrayBuffer, max: number) =>
+  typeof data === 'string' ? data.length * 3 > max && utf8ByteLength(data) > max : data.byteLength > max;
+
+export const browserSocketFactory: SocketFactory = (frame, config, handlers) => {
   const ws = new WebSocket(frame.url, frame.protocols);
   ws.binaryType = 'arraybuffer';
   let opened = false;
+  /** A message over maxPayload ended the connection: nothing after it is delivered. */
+  let refused = false;
   ws.onopen = () => {
     opened = true;
     handlers.open({}, ws.protocol, clock());
   };
   ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
     const { data } = event;
+    if (refused) return;
+    if (tooLarge(data, config.maxPayload)) {
+      // The browser has read it already; what the spec asks is that the task sees 1009 (Node
+      // closes with 1009 on the wire too, which a script may not send: 1000 goes instead).
+      refused = true;
+      handlers.error(MAX_PAYLOAD_EXCEEDED, 1009);
+      ws.close(1000, MAX_PAYLOAD_EXCEEDED);
+      return;
+    }
     handlers.message(typeof data === 'string' ? data : new Uint8Array(data));
   };
   // The browser's error event carries no reason; say what we know.
