@@ -1,25 +1,77 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { CHROMIUM, CHROMIUM_ARGS } from './test/helpers/chromium-flags.js';
+import { peer } from './test/helpers/peer-commands.js';
 
-const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url));
+const path = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const dist = (file: string) => path(`./dist/${file}`);
+
+/**
+ * Chromium trusts the test certificate (and no other) by the hash of its public key, as a user's
+ * browser trusts a real one: the browser suite's `tls: true` peer.
+ */
+const spki = createHash('sha256')
+  .update(
+    new X509Certificate(readFileSync(path('./test/fixtures/cert.pem'))).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    }),
+  )
+  .digest('base64');
 
 export default defineConfig({
-  resolve: {
-    // Tests use the package as users get it: the built files.
-    alias: [
-      { find: /^qq-socket-worker$/, replacement: dist('index.js') },
-      { find: /^qq-socket-worker\/global$/, replacement: dist('global.js') },
-    ],
-  },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
-    // Worker threads inside vitest's own threads are fragile: run each file in a child process.
-    pool: 'forks',
-    // Type tests of the public API against the emitted declarations (dist/types, from `npm run build`).
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        resolve: {
+          // Tests use the package as users get it: the built files.
+          alias: [
+            { find: /^qq-socket-worker$/, replacement: dist('index.js') },
+            { find: /^qq-socket-worker\/global$/, replacement: dist('global.js') },
+          ],
+        },
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser.test.ts'],
+          // Worker threads inside vitest's own threads are fragile: run each file in a child process.
+          pool: 'forks',
+          // Type tests of the public API against the emitted declarations (dist/types, from `npm run build`).
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        extends: true,
+        resolve: {
+          // The browser build, as the `browser` export condition gives it.
+          alias: [{ find: /^qq-socket-worker$/, replacement: dist('browser/index.js') }],
+        },
+        test: {
+          name: 'chromium',
+          include: ['test/**/*.browser.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: CHROMIUM,
+                args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+            commands: { peer },
+            screenshotFailures: false,
+          },
+        },
+      },
+    ],
   },
 });

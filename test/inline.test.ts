@@ -1,4 +1,5 @@
-// The conformance suite against the `inline` backend.
+// The conformance suite against the `inline` backend, in Node.
 import { conformance } from './conformance.js';
+import { nodeRuntime } from './helpers/node-peers.js';
 
-conformance('inline');
+conformance('inline', nodeRuntime);

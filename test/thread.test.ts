@@ -1,4 +1,5 @@
-// The conformance suite against the `thread` backend.
+// The conformance suite against the `thread` backend, in Node.
 import { conformance } from './conformance.js';
+import { nodeRuntime } from './helpers/node-peers.js';
 
-conformance('thread');
+conformance('thread', nodeRuntime);

@@ -14,6 +14,9 @@ import { type WebSocket, WebSocketServer } from 'ws';
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 export const TLS_CERT = readFileSync(fixture('cert.pem'), 'utf8');
 export const TLS_KEY = readFileSync(fixture('key.pem'), 'utf8');
+/** A second self-signed certificate that no runtime under test is told to trust. */
+const OTHER_CERT = readFileSync(fixture('other-cert.pem'), 'utf8');
+const OTHER_KEY = readFileSync(fixture('other-key.pem'), 'utf8');
 
 /** What a test can see of the server side. */
 export interface ServerLog {
@@ -85,9 +88,19 @@ function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: Ser
   }
 }
 
-/** A ws server on 127.0.0.1:0; pass `tls: true` for wss with the self-signed fixture. */
-export async function startWsServer(options: { tls?: boolean; protocol?: string | false } = {}): Promise<TestServer> {
-  const web = options.tls ? https.createServer({ cert: TLS_CERT, key: TLS_KEY }) : http.createServer();
+/**
+ * A ws server on 127.0.0.1:0; `tls: true` for wss with the self-signed fixture (TLS_CERT),
+ * `tls: 'untrusted'` for wss with another self-signed certificate.
+ */
+export async function startWsServer(
+  options: { tls?: boolean | 'untrusted'; protocol?: string | false } = {},
+): Promise<TestServer> {
+  const web =
+    options.tls === 'untrusted'
+      ? https.createServer({ cert: OTHER_CERT, key: OTHER_KEY })
+      : options.tls
+        ? https.createServer({ cert: TLS_CERT, key: TLS_KEY })
+        : http.createServer();
   // `/status/<n>` rejects the handshake with HTTP n.
   web.on('request', (_req, res) => res.writeHead(400).end());
   const log: ServerLog = { received: [], headers: [], closes: [], open: 0, accepted: 0 };
@@ -176,6 +189,10 @@ export interface PythonServer {
 export async function startPythonServer(): Promise<PythonServer> {
   const script = fileURLToPath(new URL('./py_server.py', import.meta.url));
   const child: ChildProcess = spawn('/usr/bin/python3', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Never outlive the process that started it, even when a suite dies before its afterAll.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.once('error', reject);

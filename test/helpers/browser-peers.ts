@@ -1,0 +1,53 @@
+/** The suite's peers as a Chromium page sees them: servers in the vitest process (peer-commands.ts). */
+import { commands } from 'vitest/browser';
+import type { PeerCall } from './peer-commands.js';
+import type { PeerServer, Peers, Runtime } from './peers.js';
+
+declare module 'vitest/browser' {
+  interface BrowserCommands {
+    peer(call: PeerCall): Promise<unknown>;
+  }
+}
+
+const call = <T>(c: PeerCall) => commands.peer(c) as Promise<T>;
+
+function remote({ id, url }: { id: number; url: string }): PeerServer {
+  const ask =
+    <T>(method: Exclude<keyof PeerServer, 'url'>) =>
+    (arg?: number) =>
+      call<T>({ op: 'ask', id, method, arg });
+  return {
+    url,
+    lastHeaders: ask('lastHeaders'),
+    lastReceived: ask('lastReceived'),
+    closes: ask('closes'),
+    openCount: ask('openCount'),
+    closed: ask('closed'),
+    close: ask('close'),
+  };
+}
+
+export const browserPeers: Peers = {
+  start: async (options) => remote(await call({ op: 'start', options })),
+  python: async () => {
+    const { id, url } = await call<{ id: number; url: string }>({ op: 'python' });
+    return { url, close: () => call({ op: 'ask', id, method: 'close' }) };
+  },
+  closedPort: () => call({ op: 'closedPort' }),
+};
+
+/**
+ * The suite in Chromium: peers in the vitest process. The browser trusts the `tls: true` peer's
+ * certificate by its launch flags (vitest.config.ts), as a user's browser trusts a real one.
+ */
+export const browserRuntime: Runtime = {
+  name: 'browser',
+  peers: browserPeers,
+  trust: {},
+  checksCertificates: false,
+  onUnhandledRejection(listener) {
+    const onEvent = (event: PromiseRejectionEvent) => listener(event.reason);
+    addEventListener('unhandledrejection', onEvent);
+    return () => removeEventListener('unhandledrejection', onEvent);
+  },
+};

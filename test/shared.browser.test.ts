@@ -1,0 +1,5 @@
+// The conformance suite against the `shared` backend, in Chromium.
+import { conformance } from './conformance.js';
+import { browserRuntime } from './helpers/browser-peers.js';
+
+conformance('shared', browserRuntime);
