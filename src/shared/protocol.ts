@@ -115,6 +115,8 @@ export interface HostStats {
   /** How often a socket stopped reading for lack of credit, and started again. */
   pauses: number;
   resumes: number;
+  /** Batches posted to the facade so far (messages per batch = messages / batches). */
+  batches: number;
 }
 
 /** The Comlink-exposed control surface of a host. */

@@ -277,6 +277,6 @@ export class Host {
   }
 
   stats(): HostStats {
-    return { sockets: this.#connections.size, ...this.flow.stats() };
+    return { sockets: this.#connections.size, ...this.flow.stats(), batches: this.outbox.batches };
   }
 }

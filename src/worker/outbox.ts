@@ -20,6 +20,8 @@ export class Outbox {
   /** This batch's acknowledgement frame per task, to count further acks into. */
   readonly #acks = new Map<number, SentEvent>();
   #scheduled = false;
+  /** Batches posted so far, for stats. */
+  batches = 0;
   readonly #post: PostBatch;
   readonly #schedule: Scheduler;
 
@@ -69,6 +71,7 @@ export class Outbox {
     if (this.#builder.empty) return;
     this.#acks.clear();
     const [batch, transfer] = this.#builder.take();
+    this.batches++;
     this.#post(batch, transfer);
   };
 

@@ -24,8 +24,9 @@ export const endOfTask: Scheduler = (fn) => queueMicrotask(fn);
 /**
  * In browsers every WebSocket message is a task of its own, so an end-of-task flush would post
  * once per message (design.md: the trap). This one flushes at the end of the task after an idle
- * spell (no added latency), but within `windowMs` of the last flush it waits a timer turn, so a
- * flood goes out in batches about that often.
+ * spell (no added latency), but within `windowMs` of the last flush it waits for the window to
+ * end: at most one post per window whatever the rate. (Waiting only a timer turn posted once per
+ * message at moderate rates, where the timer fires before the next message arrives.)
  */
 export function coalescing(windowMs = 1): Scheduler {
   let last = Number.NEGATIVE_INFINITY;
@@ -34,7 +35,9 @@ export function coalescing(windowMs = 1): Scheduler {
       last = performance.now();
       fn();
     };
-    if (performance.now() - last < windowMs) setTimeout(run, 0);
+    const since = performance.now() - last;
+    // Timer delays are whole milliseconds (WebIDL long): a fraction would be cut to 0.
+    if (since < windowMs) setTimeout(run, Math.ceil(windowMs - since));
     else queueMicrotask(run);
   };
 }

@@ -48,6 +48,7 @@ export interface TestServer {
  * - `/close/<code>/<reason>`: closes right after open; code 0 = a close frame without status.
  * - `/drop`: destroys the TCP connection right after open (no close frame).
  * - `/burst/<n>/<code>`: sends n text messages `m0..`, then closes with code.
+ * - `/paced/<ticks>/<per>`: every millisecond for `ticks` ms, sends `per` text messages, then closes.
  * - `/headers`: sends the handshake request headers back as one JSON text message.
  * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
  * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
@@ -72,6 +73,18 @@ function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: Ser
       for (let i = 0; i < Number(a); i++) ws.send(`m${i}`);
       ws.close(Number(b || 1000));
       break;
+    case 'paced': {
+      let tick = 0;
+      const timer = setInterval(() => {
+        for (let i = 0; i < Number(b); i++) ws.send(`t${tick}.${i}`);
+        if (++tick === Number(a)) {
+          clearInterval(timer);
+          ws.close(1000);
+        }
+      }, 1);
+      ws.on('close', () => clearInterval(timer));
+      break;
+    }
     case 'headers':
       ws.send(JSON.stringify(req.headers));
       break;
