@@ -5,6 +5,7 @@
  */
 import type { HostConfig } from '../shared/protocol.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
+import { coalescing } from '../worker/run-host.js';
 import type { WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
@@ -126,7 +127,7 @@ let workers = 0;
 export const browserPlatform: Platform = {
   backends: ['worker', 'shared', 'inline'],
   link(config, options) {
-    if (options.backend === 'inline') return inlineLink(config, browserSocketFactory);
+    if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     workers++;
     const link =
       options.backend === 'shared' ? sharedLink(config, options.workerUrl) : workerLink(config, options.workerUrl);

@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import type { HostConfig, HostControl } from '../shared/protocol.js';
 import type { SocketFactory } from '../worker/host.js';
-import { type HostPort, runHost } from '../worker/run-host.js';
+import { type HostPort, runHost, type Scheduling } from '../worker/run-host.js';
 import type { DataPort, HostLink } from './client.js';
 
 /**
@@ -47,7 +47,7 @@ export function linkPorts(
 }
 
 /** Starts a host on this thread, over the same ports as a worker would use. */
-export function inlineLink(config: HostConfig, factory: SocketFactory): HostLink {
+export function inlineLink(config: HostConfig, factory: SocketFactory, scheduling?: Scheduling): HostLink {
   const data = new MessageChannel();
   const control = new MessageChannel();
   const ended = runHost(
@@ -58,6 +58,8 @@ export function inlineLink(config: HostConfig, factory: SocketFactory): HostLink
     () => {
       throw new Error('crash() needs a worker backend');
     },
+    undefined,
+    scheduling,
   );
   return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
 }

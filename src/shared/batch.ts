@@ -125,6 +125,11 @@ export class BatchBuilder<C> {
     return this.#batch.ids.length >= FULL_BATCH_ITEMS || this.#batch.bytes >= FULL_BATCH_BYTES;
   }
 
+  /** Payload bytes added so far. */
+  get bytes(): number {
+    return this.#batch.bytes;
+  }
+
   get empty(): boolean {
     const b = this.#batch;
     return b.ids.length === 0 && b.control.length === 0 && b.bytes === 0 && b.items === 0;

@@ -49,6 +49,8 @@ export interface HostRuntime {
   factory: SocketFactory;
   post: PostBatch;
   schedule: Scheduler;
+  /** Where a large batch waits once before it goes (Outbox); none: it goes at `schedule`. */
+  later?: Scheduler;
   clock: Clock;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
@@ -203,7 +205,7 @@ export class Host {
   constructor(config: HostConfig, runtime: HostRuntime, onEnd: () => void) {
     this.config = config;
     this.runtime = runtime;
-    this.outbox = new Outbox(runtime.post, runtime.schedule);
+    this.outbox = new Outbox(runtime.post, runtime.schedule, runtime.later);
     this.#onEnd = onEnd;
   }
 

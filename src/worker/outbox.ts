@@ -15,19 +15,32 @@ export type PostBatch = (batch: Batch<HostEvent>, transfer: ArrayBuffer[]) => vo
  */
 export type Scheduler = (fn: () => void) => void;
 
+/**
+ * A batch carrying at least this much payload when its turn ends waits once more, for `later`
+ * (setImmediate on Node: after the I/O callbacks of this loop turn). A large message fills a
+ * socket read by itself, so flushing at the end of each read meant one post and one thread
+ * wake-up per large message; waiting lets the other reads of the turn join the batch. Smaller
+ * batches (a round trip's message) still go at once.
+ */
+export const GATHER_FROM_BYTES = 32 * 1024;
+
 export class Outbox {
   readonly #builder = new BatchBuilder<HostEvent>();
   /** This batch's acknowledgement frame per task, to count further acks into. */
   readonly #acks = new Map<number, SentEvent>();
   #scheduled = false;
+  /** This batch already waited for `later` once. */
+  #gathered = false;
   /** Batches posted so far, for stats. */
   batches = 0;
   readonly #post: PostBatch;
   readonly #schedule: Scheduler;
+  readonly #later: Scheduler | undefined;
 
-  constructor(post: PostBatch, schedule: Scheduler) {
+  constructor(post: PostBatch, schedule: Scheduler, later?: Scheduler) {
     this.#post = post;
     this.#schedule = schedule;
+    this.#later = later;
   }
 
   /**
@@ -68,7 +81,15 @@ export class Outbox {
   /** Posts whatever is queued now. */
   flush = (): void => {
     this.#scheduled = false;
-    if (this.#builder.empty) return;
+    const builder = this.#builder;
+    if (builder.empty) return;
+    if (this.#later !== undefined && !this.#gathered && !builder.full && builder.bytes >= GATHER_FROM_BYTES) {
+      this.#gathered = true;
+      this.#scheduled = true;
+      this.#later(this.flush);
+      return;
+    }
+    this.#gathered = false;
     this.#acks.clear();
     const [batch, transfer] = this.#builder.take();
     this.batches++;

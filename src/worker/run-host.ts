@@ -18,8 +18,20 @@ export interface HostPort {
 /** Absolute hi-res ms, comparable across threads and workers of one machine. */
 export const clock: Clock = () => performance.timeOrigin + performance.now();
 
-/** Flushes at the end of the current task: on Node one socket read (thousands of messages) is one task. */
-export const endOfTask: Scheduler = (fn) => queueMicrotask(fn);
+/** When a host posts its batches: see {@link Outbox}. */
+export interface Scheduling {
+  schedule: Scheduler;
+  later?: Scheduler;
+}
+
+/**
+ * Node: flush at the end of the current task, where one socket read (thousands of small
+ * messages) is one task; a batch of large messages waits for the rest of the loop turn's reads.
+ */
+export const nodeScheduling: Scheduling = {
+  schedule: (fn) => queueMicrotask(fn),
+  later: (fn) => setImmediate(fn),
+};
 
 /**
  * In browsers every WebSocket message is a task of its own, so an end-of-task flush would post
@@ -53,7 +65,7 @@ export function runHost(
   factory: SocketFactory,
   crash: HostControl['crash'],
   onHost?: (host: Host) => void,
-  schedule: Scheduler = endOfTask,
+  { schedule, later }: Scheduling = nodeScheduling,
 ): Promise<void> {
   return new Promise((resolve) => {
     const host = new Host(
@@ -62,6 +74,7 @@ export function runHost(
         factory,
         post: (batch, transfer) => data.postMessage(batch, transfer),
         schedule,
+        later,
         clock,
         setTimer: (fn, ms) => setTimeout(fn, ms),
         clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

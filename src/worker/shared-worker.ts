@@ -52,7 +52,7 @@ function serve(port: MessagePort, init: WorkerInit): void {
     (h) => {
       host = h;
     },
-    coalescing(),
+    { schedule: coalescing() },
   ).then(() => reply({ type: 'qq-host-ended' }));
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).

@@ -48,6 +48,6 @@ scope.addEventListener('message', (event: MessageEvent) => {
     browserSocketFactory,
     crash,
     undefined,
-    coalescing(),
+    { schedule: coalescing() },
   ).then(() => scope.postMessage({ type: 'qq-host-ended' }));
 });
