@@ -919,6 +919,14 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(await rec.messages(1)).toEqual(['secure']);
     });
 
+    it('takes tls options (browsers: ignored, with one warning)', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      makeQQ({ tls: { rejectUnauthorized: true } });
+      expect(warn.mock.calls).toEqual(
+        browser ? [['qq-socket-worker: browsers decide certificate trust themselves; tls is ignored']] : [],
+      );
+    });
+
     it.skipIf(!runtime.checksCertificates)(
       'refuses a self-signed wss server by default: error, then close 1006',
       async () => {

@@ -81,4 +81,5 @@ export const nodePlatform: Platform = {
   releaseIdle: releaseIdlePools,
   threads: poolThreads,
   headersIgnored: false,
+  tlsIgnored: false,
 };

@@ -145,4 +145,5 @@ export const browserPlatform: Platform = {
   releaseIdle: async () => {},
   threads: () => workers,
   headersIgnored: true,
+  tlsIgnored: true,
 };

@@ -158,6 +158,9 @@ class QQInstance implements TaskOwner {
   constructor(options: ResolvedOptions, platform: Platform) {
     this.#options = options;
     this.#platform = platform;
+    if (platform.tlsIgnored && options.tls !== undefined) {
+      console.warn('qq-socket-worker: browsers decide certificate trust themselves; tls is ignored');
+    }
   }
 
   connectSocket(option: ConnectSocketOption): SocketTask {

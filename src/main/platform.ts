@@ -21,4 +21,6 @@ export interface Platform {
   threads(): number;
   /** Browsers cannot set handshake headers: connectSocket ignores them, with one warning per instance. */
   headersIgnored: boolean;
+  /** Browsers decide certificate trust themselves: the `tls` option is ignored, with a warning. */
+  tlsIgnored: boolean;
 }
