@@ -1,11 +1,13 @@
 // `npm run bench`: every design side by side in one run, against a flood/echo server in its own
-// process on 127.0.0.1 (then bench/web.mjs, the browser bench, where Chromium is installed). Each design × scenario runs in a fresh process (its own peak RSS), with
-// one warm-up and `--runs` measured runs (default 5); figures are medians.
-//   npm run bench                        the table
-//   npm run bench -- --json [file]       also write the results as JSON (default bench-results.json)
-//   npm run bench -- --only recv,stall   scenarios whose name contains one of these
+// process on 127.0.0.1, then bench/web.mjs (the browser bench, where Chromium is installed).
+// Each design × scenario runs in a fresh process (its own peak RSS), with one warm-up and
+// `--runs` measured runs (default 5); figures are medians.
+//   npm run bench                        the tables
+//   npm run bench -- --json              also write every result as JSON (--out, default bench-results.json)
+//   npm run bench -- --only recv,stall   scenarios whose name contains one of these (no browser bench)
+//   npm run bench -- --designs thread,Buffer   designs whose name contains one of these (no browser bench)
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -143,7 +145,31 @@ const table = [header, widths.map((w) => '-'.repeat(w)), ...lines]
   .join('\n');
 console.log(`Machine: ${machine}. Medians of ${args.runs} runs (stall: 1 run).\n`);
 console.log(table);
+
+/** The browser bench, unless this run was narrowed to some Node rows; its JSON joins ours. */
+let browser;
+if (!args.only && !args.designs) {
+  console.log('');
+  const webOut = `${args.out}.web.tmp`;
+  const web = spawn(
+    process.execPath,
+    [here('./web.mjs'), ...(args.json ? ['--json', '--nested', '--out', webOut] : [])],
+    {
+      stdio: 'inherit',
+    },
+  );
+  const code = await new Promise((resolve) => web.on('exit', resolve));
+  if (code !== 0) process.exitCode = 1;
+  if (args.json) {
+    try {
+      browser = JSON.parse(readFileSync(webOut, 'utf8'));
+      rmSync(webOut);
+    } catch {
+      browser = undefined; // no Chromium here: the browser bench said so and wrote nothing
+    }
+  }
+}
 if (args.json) {
-  writeFileSync(args.out, `${JSON.stringify({ machine, runs: Number(args.runs), rows }, null, 2)}\n`);
+  writeFileSync(args.out, `${JSON.stringify({ machine, runs: Number(args.runs), rows, browser }, null, 2)}\n`);
   console.log(`\nJSON: ${args.out}`);
 }

@@ -162,5 +162,5 @@ console.log(
 );
 if (args.json) {
   writeFileSync(args.out, `${JSON.stringify({ browser: browser.version(), rows }, null, 2)}\n`);
-  console.log(`\nJSON: ${args.out}`);
+  if (!args.nested) console.log(`\nJSON: ${args.out}`);
 }
