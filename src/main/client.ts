@@ -37,6 +37,14 @@ export type TurnScheduler = (fn: () => void) => void;
 /** How long a cleanly finished host's `ended` frame may trail the end of its thread task. */
 const ENDED_FRAME_GRACE_MS = 1000;
 
+/**
+ * How long dispatching may hold the event loop in one turn. Node hands a port's whole backlog to
+ * one callback: a dozen batches that arrived while the thread was busy would otherwise run back
+ * to back (tens of ms). Past the budget, batches wait for the next turn, in order, and their
+ * credit with them, so the host's flow control still bounds what waits.
+ */
+const DISPATCH_BUDGET_MS = 2;
+
 export class HostClient {
   readonly link: HostLink;
   readonly #sinks = new Map<number, EventSink>();
@@ -46,6 +54,11 @@ export class HostClient {
   #creditBytes = 0;
   #creditItems = 0;
   #creditQueued = false;
+  /** Batches received past this turn's budget, dispatched in later turns. */
+  readonly #pending: Array<Batch<HostEvent>> = [];
+  #drainQueued = false;
+  /** When dispatching began in this turn; undefined between turns. */
+  #turnStart: number | undefined;
   readonly #schedule: TurnScheduler;
   /** running → ending (shutdown sent) → gone (ended event, or the host died) */
   #state: 'running' | 'ending' | 'gone' = 'running';
@@ -121,7 +134,53 @@ export class HostClient {
   #onBatch = (event: { data: unknown }): void => {
     const batch = event.data;
     if (!isBatch(batch)) return;
-    readBatch(batch as Batch<HostEvent>, this.#onMessage, this.#onEvent);
+    if (this.#pending.length > 0 || this.#overBudget()) {
+      this.#pending.push(batch as Batch<HostEvent>);
+      this.#queueDrain();
+      return;
+    }
+    this.#dispatch(batch as Batch<HostEvent>);
+  };
+
+  /** Whether this turn has dispatched for longer than its budget (and starts the turn's clock). */
+  #overBudget(): boolean {
+    const now = performance.now();
+    if (this.#turnStart === undefined) {
+      this.#turnStart = now;
+      this.#schedule(this.#endTurn);
+      return false;
+    }
+    return now - this.#turnStart > DISPATCH_BUDGET_MS;
+  }
+
+  #endTurn = (): void => {
+    this.#turnStart = undefined;
+  };
+
+  #queueDrain(): void {
+    if (this.#drainQueued) return;
+    this.#drainQueued = true;
+    this.#schedule(this.#drain);
+  }
+
+  /** Dispatches waiting batches for one budget; the rest wait for another turn. */
+  #drain = (): void => {
+    this.#drainQueued = false;
+    const start = performance.now();
+    while (this.#pending.length > 0) {
+      this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
+      if (performance.now() - start > DISPATCH_BUDGET_MS) break;
+    }
+    if (this.#pending.length > 0) this.#queueDrain();
+  };
+
+  /** Everything received is delivered before the tasks hear that the host is gone. */
+  #drainAll(): void {
+    while (this.#pending.length > 0) this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
+  }
+
+  #dispatch(batch: Batch<HostEvent>): void {
+    readBatch(batch, this.#onMessage, this.#onEvent);
     if (batch.ids.length > 0 && this.#state !== 'gone') {
       this.#creditBytes += batch.bytes;
       this.#creditItems += batch.ids.length;
@@ -130,7 +189,7 @@ export class HostClient {
         this.#schedule(this.#returnCredit);
       }
     }
-  };
+  }
 
   // One-entry cache: a flood is mostly runs of messages of one task.
   #lastId = -1;
@@ -189,6 +248,7 @@ export class HostClient {
   #lost(why: string, graceMs: number): void {
     if (this.#state === 'gone') return;
     this.#lostTimer = setTimeout(() => {
+      this.#drainAll();
       if (this.#state === 'gone') return;
       this.#state = 'gone';
       this.#failAll(why);
