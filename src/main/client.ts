@@ -53,7 +53,8 @@ export class HostClient {
   /** Dispatched bytes and messages not yet returned to the host as credit. */
   #creditBytes = 0;
   #creditItems = 0;
-  #creditQueued = false;
+  /** The end-of-turn callback (credit, the dispatch budget's clock) is scheduled. */
+  #turnQueued = false;
   /** Batches received past this turn's budget, dispatched in later turns. */
   readonly #pending: Array<Batch<HostEvent>> = [];
   #drainQueued = false;
@@ -121,9 +122,13 @@ export class HostClient {
     this.link.data.postMessage(batch, transfer);
   };
 
-  /** Returns credit once the turn that dispatched it is over (design.md: not from inside the handler). */
-  #returnCredit = (): void => {
-    this.#creditQueued = false;
+  /**
+   * After a turn that dispatched: returns its credit (design.md: not from inside the handler) and
+   * restarts the dispatch budget's clock. One callback per turn serves both.
+   */
+  #endTurn = (): void => {
+    this.#turnQueued = false;
+    this.#turnStart = undefined;
     if (this.#creditItems === 0) return;
     this.#out.addCredit(this.#creditBytes, this.#creditItems);
     this.#creditBytes = 0;
@@ -147,15 +152,17 @@ export class HostClient {
     const now = performance.now();
     if (this.#turnStart === undefined) {
       this.#turnStart = now;
-      this.#schedule(this.#endTurn);
+      this.#queueEndTurn();
       return false;
     }
     return now - this.#turnStart > DISPATCH_BUDGET_MS;
   }
 
-  #endTurn = (): void => {
-    this.#turnStart = undefined;
-  };
+  #queueEndTurn(): void {
+    if (this.#turnQueued) return;
+    this.#turnQueued = true;
+    this.#schedule(this.#endTurn);
+  }
 
   #queueDrain(): void {
     if (this.#drainQueued) return;
@@ -184,10 +191,7 @@ export class HostClient {
     if (batch.ids.length > 0 && this.#state !== 'gone') {
       this.#creditBytes += batch.bytes;
       this.#creditItems += batch.ids.length;
-      if (!this.#creditQueued) {
-        this.#creditQueued = true;
-        this.#schedule(this.#returnCredit);
-      }
+      this.#queueEndTurn();
     }
   }
 
