@@ -770,13 +770,27 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(events[0]).toMatchObject({ event: 'open' });
     });
 
-    it('closes with 1009 after a message over maxPayload', async () => {
+    it('closes with 1009 after a message over maxPayload, binary or text; a message at it passes', async () => {
       const qq = makeQQ({ maxPayload: 1000 });
-      const task = qq.connectSocket({ url: `${server.url}/bytes/1001` });
-      const events = await record(task).closed;
-      expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
-      expect(events[1]).toEqual({ event: 'error', errMsg: 'Max payload size exceeded' });
-      expect(events.at(-1)).toEqual({ event: 'close', code: 1009, reason: '' });
+      const over = [
+        qq.connectSocket({ url: `${server.url}/bytes/1001` }),
+        // Text over the limit: 100 × 'é' = 200 UTF-8 bytes, echoed back, against a limit of 150.
+        makeQQ({ maxPayload: 150 }).connectSocket({ url: `${server.url}/echo` }),
+      ];
+      const recs = over.map(record);
+      await recs[1]?.opened;
+      over[1]?.send({ data: 'é'.repeat(100) });
+      for (const rec of recs) {
+        const events = await rec.closed;
+        expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
+        expect(events[1]).toEqual({ event: 'error', errMsg: 'Max payload size exceeded' });
+        expect(events.at(-1)).toEqual({ event: 'close', code: 1009, reason: '' });
+      }
+      const at = qq.connectSocket({ url: `${server.url}/bytes/1000` });
+      const rec = record(at);
+      expect(((await rec.messages(1))[0] as ArrayBuffer).byteLength).toBe(1000);
+      at.send({ data: 'é'.repeat(500) }); // 1000 bytes, in 500 UTF-16 units
+      expect(await rec.messages(2)).toEqual([expect.any(ArrayBuffer), 'é'.repeat(500)]);
     });
   });
 
