@@ -3,6 +3,9 @@
  * points (import, require, /global), and createQQ's option checks.
  */
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createQQ, type QQ } from 'qq-socket-worker';
@@ -156,6 +159,48 @@ describe('package entry points', () => {
       `require('qq-socket-worker/global'); console.log(Object.keys(globalThis.qq).length);`,
     );
     expect(Number(cjs.stdout.trim())).toBe(12);
+  });
+});
+
+describe('TypeScript consumers (node16 resolution)', () => {
+  it('type-checks an ESM (.mts) and a CommonJS (.cts) file against the built declarations', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qq-ts-consumer-'));
+    try {
+      await mkdir(join(dir, 'node_modules'));
+      await symlink(root, join(dir, 'node_modules', 'qq-socket-worker'), 'dir');
+      const files: Record<string, string> = {
+        'package.json': JSON.stringify({ name: 'consumer', private: true }),
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: [] },
+          files: ['cjs.cts', 'esm.mts'],
+        }),
+        // Each file also holds a deliberate type error: declarations that said `any` would fail.
+        'cjs.cts': `
+          import { createQQ, type SocketTask } from 'qq-socket-worker';
+          import 'qq-socket-worker/global';
+          const task: SocketTask = createQQ({ backend: 'thread' }).connectSocket({ url: 'ws://127.0.0.1:1/' });
+          task.onClose(({ code }: { code: number }) => code);
+          qq.connectSocket({ url: 'ws://127.0.0.1:1/' });
+          // @ts-expect-error url must be a string
+          createQQ().connectSocket({ url: 42 });
+        `,
+        'esm.mts': `
+          import { createQQ } from 'qq-socket-worker';
+          const task = createQQ().connectSocket({ url: 'ws://127.0.0.1:1/' });
+          // @ts-expect-error readyState is read-only
+          task.readyState = 1;
+        `,
+      };
+      for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = await run(process.execPath, [tsc, '-p', dir]).then(
+        () => 'ok',
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      );
+      expect(result).toBe('ok');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
