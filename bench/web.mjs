@@ -1,7 +1,9 @@
 // `npm run bench:web` (also run by `npm run bench` where Chromium is installed): a page in Debian's
 // Chromium receives floods of 16 B, 1 KiB and 64 KiB binary messages through the native
 // WebSocket on the main thread, and through qq-socket-worker's `worker` and `shared` backends,
-// side by side in one run. Per row: messages/s, frames per second (requestAnimationFrame) and
+// side by side in one run. A reference row, `bare worker`, is a dedicated worker with a native
+// WebSocket that only counts (it delivers nothing to the page): the ceiling of any design that
+// puts the socket in a dedicated worker. Per row: messages/s, frames per second (requestAnimationFrame) and
 // main-thread long tasks (PerformanceObserver), medians of --runs runs of --seconds each.
 //   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2]
 import { spawn } from 'node:child_process';
@@ -70,8 +72,17 @@ const RUN = `async ({ design, url, seconds }) => {
   const { createQQ } = await import('/dist/browser/index.js');
   let received = 0;
   let close;
+  let count = () => received;
   const opened = new Promise((resolve) => {
-    if (design === 'native') {
+    if (design === 'bare worker') {
+      const code = "let n = 0, ws; onmessage = (e) => { if (e.data.url) { ws = new WebSocket(e.data.url); ws.binaryType = 'arraybuffer'; ws.onopen = () => postMessage('open'); ws.onmessage = () => { n++; }; } else if (e.data === 'count') postMessage(n); else ws.close(); };";
+      const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+      let answer;
+      worker.onmessage = (e) => (e.data === 'open' ? resolve() : answer(e.data));
+      worker.postMessage({ url });
+      count = () => new Promise((r) => { answer = r; worker.postMessage('count'); });
+      close = () => { worker.postMessage('close'); worker.terminate(); };
+    } else if (design === 'native') {
       const ws = new WebSocket(url);
       ws.binaryType = 'arraybuffer';
       ws.onopen = resolve;
@@ -93,10 +104,10 @@ const RUN = `async ({ design, url, seconds }) => {
   let stop = false;
   const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
-  const start = performance.now(), first = received;
+  const first = await count(), start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const got = (await count()) - first;
   const elapsed = (performance.now() - start) / 1000;
-  const got = received - first;
   stop = true;
   observer.disconnect();
   await close();
@@ -111,7 +122,7 @@ const rows = [];
 for (const size of [16, 1024, 65536]) {
   const url = `ws://127.0.0.1:${wsPort}/flood?size=${size}&kind=binary&count=1000000000`;
   // Designs take turns run by run, so that a slow spell of this noisy machine hits all of them.
-  const designs = ['native', 'worker', 'shared'];
+  const designs = ['native', 'bare worker', 'worker', 'shared'];
   const runsOf = Object.fromEntries(designs.map((d) => [d, []]));
   for (let i = 0; i < Number(args.runs); i++) {
     for (const design of designs) {
