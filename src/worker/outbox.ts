@@ -31,8 +31,7 @@ export class Outbox {
   #scheduled = false;
   /** This batch already waited for `later` once. */
   #gathered = false;
-  /** Batches posted so far, for stats. */
-  batches = 0;
+  #batches = 0;
   readonly #post: PostBatch;
   readonly #schedule: Scheduler;
   readonly #later: Scheduler | undefined;
@@ -91,10 +90,15 @@ export class Outbox {
     }
     this.#gathered = false;
     this.#acks.clear();
-    const [batch, transfer] = this.#builder.take();
-    this.batches++;
+    const [batch, transfer] = builder.take();
+    this.#batches++;
     this.#post(batch, transfer);
   };
+
+  /** Batches posted so far, for stats. */
+  get batches(): number {
+    return this.#batches;
+  }
 
   #arm(): void {
     if (this.#scheduled) return;
