@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import type { HostConfig, HostControl } from '../shared/protocol.js';
 import type { SocketFactory } from '../worker/host.js';
-import { type HostPort, runHost, type Scheduling } from '../worker/run-host.js';
+import { runHost, type Scheduling } from '../worker/run-host.js';
 import type { DataPort, HostLink } from './client.js';
 
 /**
@@ -50,16 +50,9 @@ export function linkPorts(
 export function inlineLink(config: HostConfig, factory: SocketFactory, scheduling?: Scheduling): HostLink {
   const data = new MessageChannel();
   const control = new MessageChannel();
-  const ended = runHost(
-    config,
-    data.port2 as unknown as HostPort,
-    control.port2 as unknown as HostPort,
-    factory,
-    () => {
-      throw new Error('crash() needs a worker backend');
-    },
-    undefined,
-    scheduling,
-  );
+  const crash = () => {
+    throw new Error('crash() needs a worker backend');
+  };
+  const ended = runHost({ config, data: data.port2, control: control.port2 }, { factory, crash, scheduling });
   return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
 }

@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { HostConfig, HostControl } from '../shared/protocol.js';
 import { nodeSocketFactory } from './node-socket.js';
-import { type HostPort, refusal, runHost } from './run-host.js';
+import { refusal, runHost } from './run-host.js';
 
 /** The task piscina runs (its ports arrive in the transfer list). */
 export interface ThreadTask {
@@ -33,11 +33,5 @@ const crash: HostControl['crash'] = (how) => {
 export default function run(task: ThreadTask): Promise<void> {
   const refused = refusal(task.config);
   if (refused !== undefined) return Promise.reject(new Error(refused));
-  return runHost(
-    task.config,
-    task.data as unknown as HostPort,
-    task.control as unknown as HostPort,
-    nodeSocketFactory,
-    crash,
-  );
+  return runHost(task, { factory: nodeSocketFactory, crash });
 }

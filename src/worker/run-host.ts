@@ -54,19 +54,30 @@ export function coalescing(windowMs = 1): Scheduler {
   };
 }
 
-/**
- * Serves one facade until it asks the host to shut down; resolves once the host has ended.
- * `onHost` receives the host, for embedders that must shut it down themselves (a tab that died).
- */
+/** What a facade hands its host, whatever carries it (a thread task, a worker message). */
+export interface HostInit {
+  config: HostConfig;
+  /** MessagePorts, Node's or the web's. */
+  data: unknown;
+  control: unknown;
+}
+
+export interface HostOptions {
+  factory: SocketFactory;
+  crash: HostControl['crash'];
+  /** Receives the host, for embedders that must shut it down themselves (a tab that died). */
+  onHost?: (host: Host) => void;
+  scheduling?: Scheduling;
+}
+
+/** Serves one facade until it asks the host to shut down; resolves once the host has ended. */
 export function runHost(
-  config: HostConfig,
-  data: HostPort,
-  control: HostPort,
-  factory: SocketFactory,
-  crash: HostControl['crash'],
-  onHost?: (host: Host) => void,
-  { schedule, later }: Scheduling = nodeScheduling,
+  init: HostInit,
+  { factory, crash, onHost, scheduling: { schedule, later } = nodeScheduling }: HostOptions,
 ): Promise<void> {
+  const { config } = init;
+  const data = init.data as HostPort;
+  const control = init.control as HostPort;
   return new Promise((resolve) => {
     const host = new Host(
       config,

@@ -27,15 +27,17 @@ export class SharePool {
   factory: SocketFactory = (frame, config, handlers) =>
     frame.share ? this.#join(frame, config, handlers) : this.#factory(frame, config, handlers);
 
+  /** Drops a share from the pool, unless a fresh one already took its key. */
+  #forget(key: string, share: Shared): void {
+    if (this.#shares.get(key) === share) this.#shares.delete(key);
+  }
+
   #join(frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers): HostSocket {
     const key = `${frame.url}\n${frame.protocols.join(',')}`;
     let shared = this.#shares.get(key);
     if (shared === undefined) {
       const holders = new Set<SocketHandlers>();
       const fresh: Shared = { socket: undefined as unknown as HostSocket, holders, opened: undefined };
-      const forget = () => {
-        if (this.#shares.get(key) === fresh) this.#shares.delete(key);
-      };
       fresh.socket = this.#factory(frame, config, {
         open: (header, protocol, connectEnd) => {
           fresh.opened = { header, protocol, connectEnd };
@@ -44,17 +46,14 @@ export class SharePool {
         message: (data) => {
           // Each holder's outbox takes its bytes over (and may move them): every one but the
           // last gets its own copy.
-          const all = [...holders];
-          for (let i = 0; i < all.length; i++) {
-            const last = i === all.length - 1;
-            (all[i] as SocketHandlers).message(typeof data === 'string' || last ? data : new Uint8Array(data));
-          }
+          let left = holders.size;
+          for (const h of holders) h.message(typeof data === 'string' || --left === 0 ? data : new Uint8Array(data));
         },
         error: (errMsg, closeCode) => {
           for (const h of [...holders]) h.error(errMsg, closeCode);
         },
         close: (code, reason) => {
-          forget();
+          this.#forget(key, fresh);
           for (const h of [...holders]) h.close(code, reason);
           holders.clear();
         },
@@ -73,7 +72,7 @@ export class SharePool {
       if (!share.holders.delete(handlers)) return;
       queueMicrotask(() => handlers.close(code, reason));
       if (share.holders.size === 0) {
-        if (this.#shares.get(key) === share) this.#shares.delete(key);
+        this.#forget(key, share);
         last(share.socket);
       }
     };

@@ -7,7 +7,7 @@
 
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
-import { coalescing, type HostPort, refusal, runHost } from './run-host.js';
+import { coalescing, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
 import type { WorkerInit, WorkerReply } from './web-worker.js';
 
@@ -43,17 +43,12 @@ function serve(port: MessagePort, init: WorkerInit): void {
   const crash = () => {
     throw new Error('crash() is not available in a shared host: it serves other tabs too');
   };
-  void runHost(
-    init.config,
-    init.data as unknown as HostPort,
-    init.control as unknown as HostPort,
-    pool.factory,
-    crash,
-    (h) => {
-      host = h;
-    },
-    { schedule: coalescing() },
-  ).then(() => reply({ type: 'qq-host-ended' }));
+  const onHost = (h: Host) => {
+    host = h;
+  };
+  void runHost(init, { factory: pool.factory, crash, onHost, scheduling: { schedule: coalescing() } }).then(() =>
+    reply({ type: 'qq-host-ended' }),
+  );
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
   if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());

@@ -4,7 +4,7 @@
  */
 import type { HostConfig } from '../shared/protocol.js';
 import { browserSocketFactory } from './browser-socket.js';
-import { coalescing, type HostPort, refusal, runHost } from './run-host.js';
+import { coalescing, refusal, runHost } from './run-host.js';
 
 /** The message that starts the host (its ports in the transfer list). */
 export interface WorkerInit {
@@ -41,13 +41,7 @@ scope.addEventListener('message', (event: MessageEvent) => {
       throw new Error(`qq-socket-worker: host crash requested (${how})`);
     });
   };
-  void runHost(
-    init.config,
-    init.data as unknown as HostPort,
-    init.control as unknown as HostPort,
-    browserSocketFactory,
-    crash,
-    undefined,
-    { schedule: coalescing() },
-  ).then(() => scope.postMessage({ type: 'qq-host-ended' }));
+  void runHost(init, { factory: browserSocketFactory, crash, scheduling: { schedule: coalescing() } }).then(() =>
+    scope.postMessage({ type: 'qq-host-ended' }),
+  );
 });
