@@ -107,8 +107,33 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
     const wrong = got.flatMap((m, i) => (equal(m, expected(i)) ? [] : [i]));
     expect(wrong).toEqual([]);
     for (const m of got) if (typeof m !== 'string') expect(Object.getPrototypeOf(m)).toBe(ArrayBuffer.prototype);
+    // Most frames came whole in a chunk: the host's frame reader read them, not ws's receiver.
+    expect((await debug(qq).stats()).framesTaken).toBeGreaterThan(n / 3);
     task.close();
     await rec.closed;
+  });
+
+  it('with permessage-deflate, keeps compressed and plain frames in order (ws reads them all)', async () => {
+    // ws inflates asynchronously: a plain frame read in front of it could overtake a compressed
+    // one being inflated. With an extension negotiated, the host leaves every frame to ws.
+    const deflating = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });
+    const n = 600;
+    deflating.on('connection', (ws) => {
+      for (let i = 0; i < n; i++) {
+        const m = expected(i);
+        ws.send(m, { binary: typeof m !== 'string', compress: i >= 10 && i % 2 === 0 });
+      }
+    });
+    await new Promise((resolve) => deflating.once('listening', resolve));
+    const port = (deflating.address() as net.AddressInfo).port;
+    const task = qq.connectSocket({ url: `ws://127.0.0.1:${port}`, perMessageDeflate: true });
+    const rec = record(task);
+    const got = await rec.messages(n);
+    expect(got.flatMap((m, i) => (equal(m, expected(i)) ? [] : [i]))).toEqual([]);
+    expect((await debug(qq).stats()).framesTaken).toBe(0);
+    task.close();
+    await rec.closed;
+    await new Promise((resolve) => deflating.close(resolve));
   });
 
   it('sends a long mixed stream in order with exact bytes; every send succeeds; bufferedAmount returns to 0', async () => {

@@ -117,6 +117,8 @@ export interface HostStats {
   resumes: number;
   /** Batches posted to the facade so far (messages per batch = messages / batches). */
   batches: number;
+  /** Messages of the open sockets that the Node adapter's fast path read (not ws's receiver). */
+  framesTaken: number;
 }
 
 /** The Comlink-exposed control surface of a host. */

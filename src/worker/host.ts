@@ -34,6 +34,8 @@ export interface HostSocket {
   /** Stops reading from the network (flow control). */
   pause(): void;
   resume(): void;
+  /** Messages the adapter read itself rather than through ws's receiver (frame-reader.ts). */
+  readonly framesTaken?: number;
 }
 
 export type SocketFactory = (frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers) => HostSocket;
@@ -83,6 +85,10 @@ class Connection implements SocketHandlers, Pausable {
     this.#host = host;
     this.#id = frame.id;
     this.#connectStart = host.runtime.clock();
+  }
+
+  get framesTaken(): number {
+    return this.#socket?.framesTaken ?? 0;
   }
 
   /** Opens the socket. Separate from the constructor: a factory may report failure synchronously. */
@@ -279,6 +285,8 @@ export class Host {
   }
 
   stats(): HostStats {
-    return { sockets: this.#connections.size, ...this.flow.stats(), batches: this.outbox.batches };
+    let framesTaken = 0;
+    for (const connection of this.#connections.values()) framesTaken += connection.framesTaken;
+    return { sockets: this.#connections.size, ...this.flow.stats(), batches: this.outbox.batches, framesTaken };
   }
 }

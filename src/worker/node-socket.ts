@@ -1,8 +1,10 @@
 /** The Node socket adapter: a {@link SocketFactory} over `ws`. */
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
+import { type FrameReader, readInFront } from './frame-reader.js';
 import type { HostSocket, SocketFactory } from './host.js';
 import { clock } from './run-host.js';
 
@@ -30,6 +32,7 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
   let connectEnd = 0;
   let socketError: string | undefined;
   let header: Record<string, string> = {};
+  let reader: FrameReader | undefined;
 
   const ws = new WebSocket(frame.url, frame.protocols, {
     headers: frame.headers,
@@ -69,6 +72,12 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
   });
   ws.on('open', () => {
     raw?.setNoDelay(frame.tcpNoDelay);
+    // Not with permessage-deflate: ws inflates asynchronously, and the reader would overtake it.
+    // ws keeps its receiver in `_receiver`; with another ws version, ws reads everything as before.
+    const receiver = (ws as unknown as { _receiver?: Writable })._receiver;
+    if (ws.extensions === '' && receiver !== undefined) {
+      reader = readInFront(receiver, config.maxPayload, (data) => handlers.message(data));
+    }
     handlers.open(header, ws.protocol, connectEnd);
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -108,6 +117,9 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     },
     resume() {
       ws.resume();
+    },
+    get framesTaken() {
+      return reader?.taken ?? 0;
     },
   };
   return socket;

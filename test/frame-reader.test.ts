@@ -1,0 +1,220 @@
+// The frame reader in front of ws's receiver must change nothing ws reports: the same messages,
+// pings, pongs, closes and errors, in the same order, however the stream is cut into chunks.
+// Each case runs a byte stream through a bare ws Receiver and through reader + Receiver.
+import type { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import * as ws from 'ws';
+import { readInFront } from '../src/worker/frame-reader.js';
+
+const MAX_PAYLOAD = 80_000;
+
+/** ws's receiver: exported by ws, though not by its type declarations. */
+const { Receiver } = ws as unknown as {
+  Receiver: new (options: { binaryType: 'nodebuffer'; isServer: boolean; maxPayload: number }) => Writable;
+};
+
+/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)] as T };
+}
+
+interface FrameSpec {
+  fin?: boolean;
+  rsv?: number;
+  opcode: number;
+  payload: Buffer;
+  mask?: boolean;
+}
+
+/** One frame as a server writes it (RFC 6455 5.2). */
+function frame({ fin = true, rsv = 0, opcode, payload, mask = false }: FrameSpec): Buffer {
+  const n = payload.length;
+  const lengthBytes = n < 126 ? 0 : n < 65_536 ? 2 : 8;
+  const head = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
+  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+  head[1] = (mask ? 0x80 : 0) | (n < 126 ? n : n < 65_536 ? 126 : 127);
+  if (lengthBytes === 2) head.writeUInt16BE(n, 2);
+  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(n), 2);
+  if (!mask) return Buffer.concat([head, payload]);
+  const key = Buffer.from([1, 2, 3, 4]);
+  head.set(key, 2 + lengthBytes);
+  return Buffer.concat([head, payload.map((b, i) => b ^ (key[i % 4] as number))]);
+}
+
+const TEXT_PIECES = ['a', 'hello ', 'é', '中文', '😀', '\uFFFD', ' '];
+
+function randomText(r: ReturnType<typeof prng>, max: number): string {
+  let s = '';
+  const n = r.int(max);
+  while (s.length < n) s += r.pick(TEXT_PIECES);
+  return s;
+}
+
+function randomBytes(r: ReturnType<typeof prng>): Buffer {
+  const size = r.next() < 0.2 ? r.pick([0, 1, 125, 126, 127, 65_535, 65_536, 70_000]) : r.int(3000);
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + size) & 0xff;
+  return out;
+}
+
+/** Frames that end the stream's normal part: ws closes or fails the connection on each. */
+const ENDINGS: Array<(r: ReturnType<typeof prng>) => Buffer[]> = [
+  () => [frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]) })],
+  () => [frame({ opcode: 0x8, payload: Buffer.alloc(0) })],
+  () => [frame({ opcode: 0x1, payload: Buffer.from([0x61, 0xff, 0x62]) })],
+  () => [frame({ opcode: 0x1, payload: Buffer.from([0xed, 0xa0, 0x80]) })],
+  () => [frame({ opcode: 0x2, payload: Buffer.from('masked'), mask: true })],
+  () => [frame({ opcode: 0x2, rsv: 4, payload: Buffer.from('rsv1') })],
+  () => [frame({ opcode: 0x3, payload: Buffer.from('reserved') })],
+  () => [frame({ opcode: 0x0, payload: Buffer.from('orphan continuation') })],
+  () => [frame({ opcode: 0x9, payload: Buffer.alloc(126) })],
+  () => [frame({ opcode: 0x9, fin: false, payload: Buffer.from('fragmented ping') })],
+  () => [frame({ opcode: 0x2, payload: Buffer.alloc(MAX_PAYLOAD + 1) })],
+  () => [frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xed]) })],
+  () => [
+    frame({ opcode: 0x1, fin: false, payload: Buffer.from('a') }),
+    frame({ opcode: 0x2, payload: Buffer.from('b') }),
+  ],
+  // A two-byte character cut between fragments is valid; a bad byte in the last fragment is not.
+  (r) => [
+    frame({ opcode: 0x1, fin: false, payload: Buffer.from([0xc3]) }),
+    frame({ opcode: 0x0, payload: r.next() < 0.5 ? Buffer.from([0xa9]) : Buffer.from([0xa9, 0xff]) }),
+    frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }),
+  ],
+];
+
+/** A random stream: plain messages, fragmented ones with control frames between, pings, pongs. */
+function randomStream(seed: number): Buffer {
+  const r = prng(seed);
+  const frames: Buffer[] = [];
+  const count = 5 + r.int(60);
+  for (let i = 0; i < count; i++) {
+    const kind = r.next();
+    if (kind < 0.4)
+      frames.push(frame({ opcode: 0x1, payload: Buffer.from(randomText(r, r.next() < 0.05 ? 40_000 : 200)) }));
+    else if (kind < 0.75) frames.push(frame({ opcode: 0x2, payload: randomBytes(r) }));
+    else if (kind < 0.85) frames.push(frame({ opcode: r.pick([0x9, 0xa]), payload: Buffer.from(randomText(r, 20)) }));
+    else {
+      const text = r.next() < 0.5;
+      const whole = text ? Buffer.from(randomText(r, 300)) : randomBytes(r);
+      const parts = 1 + r.int(4);
+      for (let p = 0; p < parts; p++) {
+        const piece = whole.subarray(
+          Math.floor((p * whole.length) / parts),
+          Math.floor(((p + 1) * whole.length) / parts),
+        );
+        frames.push(frame({ opcode: p === 0 ? (text ? 0x1 : 0x2) : 0x0, fin: p === parts - 1, payload: piece }));
+        if (r.next() < 0.3) frames.push(frame({ opcode: 0x9, payload: Buffer.from('between') }));
+      }
+    }
+  }
+  if (r.next() < 0.6) frames.push(...r.pick(ENDINGS)(r));
+  // What follows a close or a failure must never be reported.
+  frames.push(frame({ opcode: 0x1, payload: Buffer.from('after the end') }));
+  return Buffer.concat(frames);
+}
+
+/** Cuts a stream into chunks of random sizes: often tiny (cut headers), sometimes whole frames. */
+function chunks(stream: Buffer, seed: number): Buffer[] {
+  const r = prng(seed ^ 0x5eed);
+  const out: Buffer[] = [];
+  for (let at = 0; at < stream.length; ) {
+    const size = r.next() < 0.3 ? 1 + r.int(12) : r.next() < 0.5 ? 1 + r.int(600) : 1 + r.int(200_000);
+    out.push(Buffer.from(stream.subarray(at, at + size)));
+    at += size;
+  }
+  return out;
+}
+
+type Event = unknown[];
+const describeMessage = (data: string | Uint8Array): Event =>
+  typeof data === 'string' ? ['text', data] : ['binary', Buffer.from(data).toString('hex')];
+
+/** Runs chunks through a receiver (with the reader in front, or not); returns what it reported. */
+async function run(input: Buffer[], withReader: boolean): Promise<{ events: Event[]; taken: number }> {
+  const events: Event[] = [];
+  const receiver = new Receiver({ binaryType: 'nodebuffer', isServer: false, maxPayload: MAX_PAYLOAD });
+  receiver.on('message', (data: Buffer, isBinary: boolean) =>
+    events.push(describeMessage(isBinary ? data : data.toString('utf8'))),
+  );
+  receiver.on('ping', (data: Buffer) => events.push(['ping', data.toString()]));
+  receiver.on('pong', (data: Buffer) => events.push(['pong', data.toString()]));
+  receiver.on('conclude', (code: number, reason: Buffer) => events.push(['conclude', code, reason.toString()]));
+  receiver.on('error', (error: Error & { code?: string }) => events.push(['error', error.message, error.code]));
+  const reader = withReader
+    ? readInFront(receiver, MAX_PAYLOAD, (data) => events.push(describeMessage(data)))
+    : undefined;
+  for (const chunk of input) {
+    // ws stops feeding its receiver once it failed or concluded (it drops its 'data' listener).
+    if (receiver.errored !== null || receiver.writableEnded || receiver.destroyed) break;
+    // Copies: the reader hands out views of its chunks, as ws's socket chunks are never reused.
+    receiver.write(chunk);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  return { events, taken: reader?.taken ?? 0 };
+}
+
+describe('the frame reader in front of ws', () => {
+  it('reads plain frames itself and leaves the rest to ws', async () => {
+    const input = Buffer.concat([
+      frame({ opcode: 0x1, payload: Buffer.from('one') }),
+      frame({ opcode: 0x2, payload: Buffer.from([1, 2, 3]) }),
+      frame({ opcode: 0x9, payload: Buffer.from('ping') }),
+      frame({ opcode: 0x1, payload: Buffer.from('\uFFFD is fine') }),
+      frame({ opcode: 0x1, payload: Buffer.alloc(200, 0x61) }),
+    ]);
+    const { events, taken } = await run([input], true);
+    expect(events).toEqual([
+      ['text', 'one'],
+      ['binary', '010203'],
+      ['ping', 'ping'],
+      ['text', '\uFFFD is fine'],
+      ['text', 'a'.repeat(200)],
+    ]);
+    // The ping, and the text with U+FFFD (which ws must check), went to ws.
+    expect(taken).toBe(3);
+  });
+
+  it('reports exactly what ws alone reports, over 400 random streams cut at random', async () => {
+    let taken = 0;
+    let messages = 0;
+    for (let seed = 1; seed <= 400; seed++) {
+      const stream = randomStream(seed);
+      const input = chunks(stream, seed);
+      const alone = await run(input, false);
+      const fronted = await run(input, true);
+      expect({ seed, events: fronted.events }).toEqual({ seed, events: alone.events });
+      taken += fronted.taken;
+      messages += alone.events.filter((e) => e[0] === 'text' || e[0] === 'binary').length;
+    }
+    // The comparison means something only if the reader took a good share of the messages.
+    expect(taken).toBeGreaterThan(messages / 4);
+  });
+
+  it('passes ws every byte once a close frame came, and stays out of the way', async () => {
+    const input = Buffer.concat([
+      frame({ opcode: 0x2, payload: Buffer.from([9]) }),
+      frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }),
+      frame({ opcode: 0x2, payload: Buffer.from([10]) }),
+    ]);
+    const receiver = new Receiver({ binaryType: 'nodebuffer', isServer: false, maxPayload: MAX_PAYLOAD });
+    const events: Event[] = [];
+    receiver.on('conclude', (code: number) => events.push(['conclude', code]));
+    const reader = readInFront(receiver, MAX_PAYLOAD, (data) => events.push(describeMessage(data)));
+    receiver.write(input);
+    expect(events).toEqual([
+      ['binary', '09'],
+      ['conclude', 1000],
+    ]);
+    expect(reader?.off).toBe(true);
+  });
+});
