@@ -933,11 +933,17 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(await rec.messages(1)).toEqual(['secure']);
     });
 
-    it('takes tls options (browsers: ignored, with one warning)', () => {
+    it('takes tls and threads options (browsers: ignored, with one warning each)', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       makeQQ({ tls: { rejectUnauthorized: true } });
+      makeQQ({ threads: 2 });
       expect(warn.mock.calls).toEqual(
-        browser ? [['qq-socket-worker: browsers decide certificate trust themselves; tls is ignored']] : [],
+        browser
+          ? [
+              ['qq-socket-worker: browsers decide certificate trust themselves; tls is ignored'],
+              ["qq-socket-worker: browsers run an instance's sockets in one worker; threads is ignored"],
+            ]
+          : [],
       );
     });
 

@@ -81,5 +81,5 @@ export const nodePlatform: Platform = {
   releaseIdle: releaseIdlePools,
   threads: poolThreads,
   headersIgnored: false,
-  tlsIgnored: false,
+  ignoredOptions: {},
 };

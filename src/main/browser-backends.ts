@@ -145,5 +145,8 @@ export const browserPlatform: Platform = {
   releaseIdle: async () => {},
   threads: () => workers,
   headersIgnored: true,
-  tlsIgnored: true,
+  ignoredOptions: {
+    tls: 'browsers decide certificate trust themselves',
+    threads: "browsers run an instance's sockets in one worker",
+  },
 };

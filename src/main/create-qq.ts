@@ -108,6 +108,9 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     throw optionError('maxPayload', 'a positive integer (bytes)');
   }
   if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
+  for (const [name, why] of Object.entries(platform.ignoredOptions)) {
+    if (o[name] !== undefined) console.warn(`qq-socket-worker: ${why}; ${name} is ignored`);
+  }
   return {
     backend: backend === 'auto' ? (platform.backends[0] as string) : backend,
     maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -158,9 +161,6 @@ class QQInstance implements TaskOwner {
   constructor(options: ResolvedOptions, platform: Platform) {
     this.#options = options;
     this.#platform = platform;
-    if (platform.tlsIgnored && options.tls !== undefined) {
-      console.warn('qq-socket-worker: browsers decide certificate trust themselves; tls is ignored');
-    }
   }
 
   connectSocket(option: ConnectSocketOption): SocketTask {

@@ -21,6 +21,10 @@ export interface Platform {
   threads(): number;
   /** Browsers cannot set handshake headers: connectSocket ignores them, with one warning per instance. */
   headersIgnored: boolean;
-  /** Browsers decide certificate trust themselves: the `tls` option is ignored, with a warning. */
-  tlsIgnored: boolean;
+  /**
+   * createQQ options this runtime has no use for, each with why: given one, createQQ warns once
+   * (`qq-socket-worker: <why>; <name> is ignored`). Browsers decide certificate trust themselves
+   * (`tls`) and run an instance's sockets in one worker (`threads`).
+   */
+  ignoredOptions: Partial<Record<'tls' | 'threads', string>>;
 }
