@@ -150,6 +150,27 @@ describe.each(['inline', 'thread'] as const)('hostile servers (%s)', (backend) =
     await expectEvents('/redirect', [{ event: 'error', errMsg: 'Unexpected server response: 302' }, abnormal]);
   });
 
+  it('a fragmented message with a ping inside, then plain frames, in one TCP write: in order', async () => {
+    // The host reads plain frames itself and hands ws the rest (frame-reader.ts): the fragments
+    // and the ping go to ws, the frames after them to the reader, and the order must hold.
+    const stream = Buffer.concat([
+      frame(1, 'he', 0x01),
+      frame(9, 'p'),
+      frame(0, 'llo', 0x80),
+      frame(1, 'x'),
+      frame(2, Buffer.from([1, 2])),
+      frame(8, Buffer.from([0x03, 0xe8])),
+    ]);
+    await expectEvents(`/frame/${stream.toString('hex')}`, (events) => {
+      expect(events.slice(1).map((e) => (e.event === 'message' ? e.data : e))).toEqual([
+        'hello',
+        'x',
+        new Uint8Array([1, 2]).buffer,
+        { event: 'close', code: 1000, reason: '' },
+      ]);
+    });
+  });
+
   it('TCP reset mid-stream: the message before it, then error, then 1006', async () => {
     await expectEvents('/reset', [
       { event: 'open', header: expect.any(Object), profile: expect.any(Object) },
