@@ -63,12 +63,16 @@ export class FrameReader {
   #opcode = 0;
   #headerBytes = 0;
   #length = 0;
-  /** Frames taken, for stats and tests. */
-  taken = 0;
+  #taken = 0;
 
   constructor(sink: FrameSink, maxPayload: number) {
     this.#sink = sink;
     this.#maxPayload = maxPayload;
+  }
+
+  /** Messages the reader took itself (the rest went to ws), for stats and tests. */
+  get taken(): number {
+    return this.#taken;
   }
 
   /** Whether ws now gets every byte. */
@@ -125,7 +129,7 @@ export class FrameReader {
       if (this.#fin && !this.#fragmented && frameEnd <= end) {
         const start = at + this.#headerBytes;
         if (this.#opcode === OPCODE_BINARY) {
-          this.taken++;
+          this.#taken++;
           this.#sink.message(chunk.subarray(start, frameEnd));
           at = frameEnd;
           continue;
@@ -133,7 +137,7 @@ export class FrameReader {
         if (this.#opcode === OPCODE_TEXT) {
           const text = utf8Slice.call(chunk, start, frameEnd);
           if (!text.includes('\uFFFD')) {
-            this.taken++;
+            this.#taken++;
             this.#sink.message(text);
             at = frameEnd;
             continue;
