@@ -924,6 +924,32 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect((await closing.closed).at(-1)).toEqual({ event: 'close', code: 4200, reason: 'from python' });
     });
 
+    it('takes a mixed stream from python3-websockets: fragments and pings between messages, in order', async () => {
+      // Another implementation's framing and chunking; see py_server.py for the stream.
+      const n = 400;
+      const want = (i: number): string | Uint8Array => {
+        switch (i % 4) {
+          case 0:
+            return `m${i}:${'é'.repeat(i % 50)}`;
+          case 1:
+            return Uint8Array.from({ length: (i * 37) % 3000 }, (_, j) => (i + j) & 0xff);
+          case 2:
+            return `f${i}a-${i}bé`;
+          default:
+            return new Uint8Array(i % 200).fill(i & 0xff);
+        }
+      };
+      const qq = makeQQ();
+      const rec = record(qq.connectSocket({ url: `${python.url}/mixed/${n}` }));
+      const got = await rec.messages(n);
+      const wrong = got.flatMap((m, i) => {
+        const w = want(i);
+        return (typeof w === 'string' ? m === w : m instanceof ArrayBuffer && same(m, w)) ? [] : [i];
+      });
+      expect(wrong).toEqual([]);
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: 'mixed done' });
+    });
+
     it('connects to wss when tls.ca (browsers: the browser) trusts the certificate', async () => {
       const qq = makeQQ(runtime.trust);
       const task = qq.connectSocket({ url: `${tlsServer.url}/echo` });

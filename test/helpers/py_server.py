@@ -1,6 +1,8 @@
 """Echo peer for the conformance suite, on Debian's python3-websockets (an independent implementation).
 
-Paths: /echo echoes text and binary; /close/<code>/<reason> closes with that code right after open.
+Paths: /echo echoes text and binary; /close/<code>/<reason> closes with that code right after open;
+/mixed/<n> sends n messages (text, binary, fragmented text, pings) as test/conformance.ts expects,
+then closes with 1000 "mixed done".
 Prints "PORT <n>" once listening on 127.0.0.1.
 """
 import asyncio
@@ -17,6 +19,20 @@ async def handler(ws, path=None):
     if len(parts) >= 3 and parts[1] == "close":
         reason = urllib.parse.unquote(parts[3]) if len(parts) > 3 else ""
         await ws.close(int(parts[2]), reason)
+        return
+    if len(parts) >= 3 and parts[1] == "mixed":
+        for i in range(int(parts[2])):
+            kind = i % 4
+            if kind == 0:
+                await ws.send(f"m{i}:" + "\u00e9" * (i % 50))
+            elif kind == 1:
+                await ws.send(bytes((i + j) & 0xFF for j in range(i * 37 % 3000)))
+            elif kind == 2:
+                await ws.send([f"f{i}a", f"-{i}b", "\u00e9"])  # one message in three frames
+            else:
+                await ws.ping()
+                await ws.send(bytes([i & 0xFF]) * (i % 200))
+        await ws.close(1000, "mixed done")
         return
     try:
         async for message in ws:
