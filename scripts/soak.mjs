@@ -2,7 +2,8 @@
 // ArrayBuffer memory, open handles, ports and threads return to their baseline, and that RSS
 // reaches a plateau: the flood runs in two equal halves and RSS must not grow from the first to
 // the second (V8 and malloc keep freed pages, so RSS never drops back fully; a leak keeps
-// growing). Prints one JSON report and exits 1 on a leak. The test suite runs a short version.
+// growing). Prints one JSON report and exits 1 on a leak. The test suite runs a short version,
+// whose floods are too short to judge RSS by (see judgeRss).
 //   node --expose-gc scripts/soak.mjs [--backend thread|inline] [--cycles N] [--flood SECONDS]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -123,11 +124,16 @@ const growth = {
   rssMiB: after.rssMiB - baseline.rssMiB,
   rssSecondHalfMiB: after.rssMiB - middle.rssMiB,
 };
+// RSS after a flood is what malloc kept of its peak, and a short flood's peak depends on how far
+// the main thread fell behind at random moments (the suite runs files in parallel): halves of a
+// second swing by ±40 MiB without a leak. The plateau is judged on floods of 20 s and more.
+const judgeRss = Number(args.flood) >= 20;
 const sameHandles = JSON.stringify(after.handles) === JSON.stringify(baseline.handles);
 const problems = [
   growth.heapMiB > LIMITS.heapMiB && `heap grew ${growth.heapMiB.toFixed(1)} MiB`,
   growth.arrayBuffersMiB > LIMITS.arrayBuffersMiB && `ArrayBuffers grew ${growth.arrayBuffersMiB.toFixed(1)} MiB`,
-  growth.rssSecondHalfMiB > LIMITS.rssPlateauMiB &&
+  judgeRss &&
+    growth.rssSecondHalfMiB > LIMITS.rssPlateauMiB &&
     `RSS still grew ${growth.rssSecondHalfMiB.toFixed(1)} MiB in the second half of the flood`,
   !sameHandles && `handles ${JSON.stringify(baseline.handles)} -> ${JSON.stringify(after.handles)}`,
   after.threads > baseline.threads && `threads ${baseline.threads} -> ${after.threads}`,
@@ -144,6 +150,7 @@ const report = {
   after,
   growth,
   destroyed,
+  rssPlateauJudged: judgeRss,
   problems,
 };
 console.log(JSON.stringify(report));

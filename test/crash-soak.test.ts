@@ -86,7 +86,7 @@ describe('a host dying mid-flood', () => {
 
 describe('soak (short; npm run soak runs 10,000 cycles and a 60 s flood)', () => {
   it.each(['thread', 'inline'])(
-    '%s: heap, RSS, handles, ports and threads return to baseline',
+    '%s: heap, ArrayBuffers, handles, ports and threads return to baseline (RSS: npm run soak)',
     async (backend) => {
       const run = promisify(execFile);
       const root = fileURLToPath(new URL('..', import.meta.url));
