@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as ws from 'ws';
 import { readInFront } from '../src/worker/frame-reader.js';
+import { frame } from './helpers/raw-server.js';
 
 const MAX_PAYLOAD = 80_000;
 
@@ -27,29 +28,6 @@ function prng(seed: number) {
   return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)] as T };
 }
 
-interface FrameSpec {
-  fin?: boolean;
-  rsv?: number;
-  opcode: number;
-  payload: Buffer;
-  mask?: boolean;
-}
-
-/** One frame as a server writes it (RFC 6455 5.2). */
-function frame({ fin = true, rsv = 0, opcode, payload, mask = false }: FrameSpec): Buffer {
-  const n = payload.length;
-  const lengthBytes = n < 126 ? 0 : n < 65_536 ? 2 : 8;
-  const head = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
-  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-  head[1] = (mask ? 0x80 : 0) | (n < 126 ? n : n < 65_536 ? 126 : 127);
-  if (lengthBytes === 2) head.writeUInt16BE(n, 2);
-  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(n), 2);
-  if (!mask) return Buffer.concat([head, payload]);
-  const key = Buffer.from([1, 2, 3, 4]);
-  head.set(key, 2 + lengthBytes);
-  return Buffer.concat([head, payload.map((b, i) => b ^ (key[i % 4] as number))]);
-}
-
 const TEXT_PIECES = ['a', 'hello ', 'é', '中文', '😀', '\uFFFD', ' '];
 
 function randomText(r: ReturnType<typeof prng>, max: number): string {
@@ -68,27 +46,24 @@ function randomBytes(r: ReturnType<typeof prng>): Buffer {
 
 /** Frames that end the stream's normal part: ws closes or fails the connection on each. */
 const ENDINGS: Array<(r: ReturnType<typeof prng>) => Buffer[]> = [
-  () => [frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]) })],
-  () => [frame({ opcode: 0x8, payload: Buffer.alloc(0) })],
-  () => [frame({ opcode: 0x1, payload: Buffer.from([0x61, 0xff, 0x62]) })],
-  () => [frame({ opcode: 0x1, payload: Buffer.from([0xed, 0xa0, 0x80]) })],
-  () => [frame({ opcode: 0x2, payload: Buffer.from('masked'), mask: true })],
-  () => [frame({ opcode: 0x2, rsv: 4, payload: Buffer.from('rsv1') })],
-  () => [frame({ opcode: 0x3, payload: Buffer.from('reserved') })],
-  () => [frame({ opcode: 0x0, payload: Buffer.from('orphan continuation') })],
-  () => [frame({ opcode: 0x9, payload: Buffer.alloc(126) })],
-  () => [frame({ opcode: 0x9, fin: false, payload: Buffer.from('fragmented ping') })],
-  () => [frame({ opcode: 0x2, payload: Buffer.alloc(MAX_PAYLOAD + 1) })],
-  () => [frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xed]) })],
-  () => [
-    frame({ opcode: 0x1, fin: false, payload: Buffer.from('a') }),
-    frame({ opcode: 0x2, payload: Buffer.from('b') }),
-  ],
+  () => [frame(0x8, Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]))],
+  () => [frame(0x8, Buffer.alloc(0))],
+  () => [frame(0x1, Buffer.from([0x61, 0xff, 0x62]))],
+  () => [frame(0x1, Buffer.from([0xed, 0xa0, 0x80]))],
+  () => [frame(0x2, Buffer.from('masked'), { mask: true })],
+  () => [frame(0x2, Buffer.from('rsv1'), { rsv: 4 })],
+  () => [frame(0x3, Buffer.from('reserved'))],
+  () => [frame(0x0, Buffer.from('orphan continuation'))],
+  () => [frame(0x9, Buffer.alloc(126))],
+  () => [frame(0x9, Buffer.from('fragmented ping'), { fin: false })],
+  () => [frame(0x2, Buffer.alloc(MAX_PAYLOAD + 1))],
+  () => [frame(0x8, Buffer.from([0x03, 0xed]))],
+  () => [frame(0x1, Buffer.from('a'), { fin: false }), frame(0x2, Buffer.from('b'))],
   // A two-byte character cut between fragments is valid; a bad byte in the last fragment is not.
   (r) => [
-    frame({ opcode: 0x1, fin: false, payload: Buffer.from([0xc3]) }),
-    frame({ opcode: 0x0, payload: r.next() < 0.5 ? Buffer.from([0xa9]) : Buffer.from([0xa9, 0xff]) }),
-    frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }),
+    frame(0x1, Buffer.from([0xc3]), { fin: false }),
+    frame(0x0, r.next() < 0.5 ? Buffer.from([0xa9]) : Buffer.from([0xa9, 0xff])),
+    frame(0x8, Buffer.from([0x03, 0xe8])),
   ],
 ];
 
@@ -99,10 +74,9 @@ function randomStream(seed: number): Buffer {
   const count = 5 + r.int(60);
   for (let i = 0; i < count; i++) {
     const kind = r.next();
-    if (kind < 0.4)
-      frames.push(frame({ opcode: 0x1, payload: Buffer.from(randomText(r, r.next() < 0.05 ? 40_000 : 200)) }));
-    else if (kind < 0.75) frames.push(frame({ opcode: 0x2, payload: randomBytes(r) }));
-    else if (kind < 0.85) frames.push(frame({ opcode: r.pick([0x9, 0xa]), payload: Buffer.from(randomText(r, 20)) }));
+    if (kind < 0.4) frames.push(frame(0x1, Buffer.from(randomText(r, r.next() < 0.05 ? 40_000 : 200))));
+    else if (kind < 0.75) frames.push(frame(0x2, randomBytes(r)));
+    else if (kind < 0.85) frames.push(frame(r.pick([0x9, 0xa]), Buffer.from(randomText(r, 20))));
     else {
       const text = r.next() < 0.5;
       const whole = text ? Buffer.from(randomText(r, 300)) : randomBytes(r);
@@ -112,14 +86,14 @@ function randomStream(seed: number): Buffer {
           Math.floor((p * whole.length) / parts),
           Math.floor(((p + 1) * whole.length) / parts),
         );
-        frames.push(frame({ opcode: p === 0 ? (text ? 0x1 : 0x2) : 0x0, fin: p === parts - 1, payload: piece }));
-        if (r.next() < 0.3) frames.push(frame({ opcode: 0x9, payload: Buffer.from('between') }));
+        frames.push(frame(p === 0 ? (text ? 0x1 : 0x2) : 0x0, piece, { fin: p === parts - 1 }));
+        if (r.next() < 0.3) frames.push(frame(0x9, Buffer.from('between')));
       }
     }
   }
   if (r.next() < 0.6) frames.push(...r.pick(ENDINGS)(r));
   // What follows a close or a failure must never be reported.
-  frames.push(frame({ opcode: 0x1, payload: Buffer.from('after the end') }));
+  frames.push(frame(0x1, Buffer.from('after the end')));
   return Buffer.concat(frames);
 }
 
@@ -156,7 +130,7 @@ async function run(input: Buffer[], withReader: boolean): Promise<{ events: Even
   for (const chunk of input) {
     // ws stops feeding its receiver once it failed or concluded (it drops its 'data' listener).
     if (receiver.errored !== null || receiver.writableEnded || receiver.destroyed) break;
-    // Copies: the reader hands out views of its chunks, as ws's socket chunks are never reused.
+    // Each chunk is its own copy (chunks()): the reader hands out views of it, as of a socket's.
     receiver.write(chunk);
   }
   await new Promise((resolve) => setImmediate(resolve));
@@ -166,11 +140,11 @@ async function run(input: Buffer[], withReader: boolean): Promise<{ events: Even
 describe('the frame reader in front of ws', () => {
   it('reads plain frames itself and leaves the rest to ws', async () => {
     const input = Buffer.concat([
-      frame({ opcode: 0x1, payload: Buffer.from('one') }),
-      frame({ opcode: 0x2, payload: Buffer.from([1, 2, 3]) }),
-      frame({ opcode: 0x9, payload: Buffer.from('ping') }),
-      frame({ opcode: 0x1, payload: Buffer.from('\uFFFD is fine') }),
-      frame({ opcode: 0x1, payload: Buffer.alloc(200, 0x61) }),
+      frame(0x1, Buffer.from('one')),
+      frame(0x2, Buffer.from([1, 2, 3])),
+      frame(0x9, Buffer.from('ping')),
+      frame(0x1, Buffer.from('\uFFFD is fine')),
+      frame(0x1, Buffer.alloc(200, 0x61)),
     ]);
     const { events, taken } = await run([input], true);
     expect(events).toEqual([
@@ -202,9 +176,9 @@ describe('the frame reader in front of ws', () => {
 
   it('passes ws every byte once a close frame came, and stays out of the way', async () => {
     const input = Buffer.concat([
-      frame({ opcode: 0x2, payload: Buffer.from([9]) }),
-      frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }),
-      frame({ opcode: 0x2, payload: Buffer.from([10]) }),
+      frame(0x2, Buffer.from([9])),
+      frame(0x8, Buffer.from([0x03, 0xe8])),
+      frame(0x2, Buffer.from([10])),
     ]);
     const receiver = new Receiver({ binaryType: 'nodebuffer', isServer: false, maxPayload: MAX_PAYLOAD });
     const events: Event[] = [];

@@ -154,9 +154,9 @@ describe.each(['inline', 'thread'] as const)('hostile servers (%s)', (backend) =
     // The host reads plain frames itself and hands ws the rest (frame-reader.ts): the fragments
     // and the ping go to ws, the frames after them to the reader, and the order must hold.
     const stream = Buffer.concat([
-      frame(1, 'he', 0x01),
+      frame(1, 'he', { fin: false }),
       frame(9, 'p'),
-      frame(0, 'llo', 0x80),
+      frame(0, 'llo'),
       frame(1, 'x'),
       frame(2, Buffer.from([1, 2])),
       frame(8, Buffer.from([0x03, 0xe8])),

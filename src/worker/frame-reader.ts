@@ -102,12 +102,8 @@ export class FrameReader {
         this.#hand(chunk.subarray(at));
         return;
       }
-      if (!this.#usual()) {
-        this.#stop(chunk.subarray(at));
-        return;
-      }
       const rest = this.#headerBytes + this.#length - cut.length;
-      if (!this.#handFrame(chunk, at, at + rest)) return;
+      if (!this.#passOn(chunk, at, at + rest)) return;
       at = Math.min(at + rest, chunk.length);
     }
     this.#read(chunk, at);
@@ -121,33 +117,48 @@ export class FrameReader {
         this.#hand(chunk.subarray(at));
         return;
       }
-      if (!this.#usual()) {
-        this.#stop(chunk.subarray(at));
-        return;
-      }
       const frameEnd = at + this.#headerBytes + this.#length;
-      if (this.#fin && !this.#fragmented && frameEnd <= end) {
-        const start = at + this.#headerBytes;
-        if (this.#opcode === OPCODE_BINARY) {
-          this.#taken++;
-          this.#sink.message(chunk.subarray(start, frameEnd));
-          at = frameEnd;
-          continue;
-        }
-        if (this.#opcode === OPCODE_TEXT) {
-          const text = utf8Slice.call(chunk, start, frameEnd);
-          if (!text.includes('\uFFFD')) {
-            this.#taken++;
-            this.#sink.message(text);
-            at = frameEnd;
-            continue;
-          }
-        }
-      }
-      // ws reads this frame: a control frame, a fragment, U+FFFD to check, or one that goes on.
-      if (!this.#handFrame(chunk, at, frameEnd)) return;
+      const taken = frameEnd <= end && this.#take(chunk, at + this.#headerBytes, frameEnd);
+      if (!taken && !this.#passOn(chunk, at, frameEnd)) return;
       at = frameEnd;
     }
+  }
+
+  /**
+   * Delivers the frame just parsed, whose payload is `chunk[start, end)`, if it is a plain one:
+   * whole, unfragmented, within maxPayload, binary or text without U+FFFD. RSV bits and a mask
+   * are folded into #opcode, so such frames are neither text nor binary here.
+   */
+  #take(chunk: Buffer, start: number, end: number): boolean {
+    if (!this.#fin || this.#fragmented || this.#length > this.#maxPayload) return false;
+    if (this.#opcode === OPCODE_BINARY) {
+      this.#taken++;
+      this.#sink.message(chunk.subarray(start, end));
+      return true;
+    }
+    if (this.#opcode !== OPCODE_TEXT) return false;
+    const text = utf8Slice.call(chunk, start, end);
+    if (text.includes('\uFFFD')) return false;
+    this.#taken++;
+    this.#sink.message(text);
+    return true;
+  }
+
+  /**
+   * Gives ws the frame just parsed, from `at` to `frameEnd` (as much as `chunk` holds): a control
+   * frame, a fragment, text with U+FFFD to check, one that goes on past the chunk. After a frame
+   * ws closes or fails on, ws gets the rest. False once ws takes no more.
+   */
+  #passOn(chunk: Buffer, at: number, frameEnd: number): boolean {
+    if (!this.#usual()) {
+      this.#stop(chunk.subarray(at));
+      return false;
+    }
+    if (this.#opcode === OPCODE_TEXT || this.#opcode === OPCODE_BINARY) this.#fragmented = !this.#fin;
+    else if (this.#opcode === OPCODE_CONTINUATION && this.#fin) this.#fragmented = false;
+    const handed = Math.min(frameEnd, chunk.length);
+    this.#owed = frameEnd - handed;
+    return this.#hand(chunk.subarray(at, handed));
   }
 
   /**
@@ -198,15 +209,6 @@ export class FrameReader {
       default:
         return false;
     }
-  }
-
-  /** Hands ws the frame from `at` to `frameEnd`, as much of it as `chunk` holds. */
-  #handFrame(chunk: Buffer, at: number, frameEnd: number): boolean {
-    if (this.#opcode === OPCODE_TEXT || this.#opcode === OPCODE_BINARY) this.#fragmented = !this.#fin;
-    else if (this.#opcode === OPCODE_CONTINUATION && this.#fin) this.#fragmented = false;
-    const handed = Math.min(frameEnd, chunk.length);
-    this.#owed = frameEnd - handed;
-    return this.#hand(chunk.subarray(at, handed));
   }
 
   #hand(bytes: Buffer): boolean {

@@ -24,14 +24,24 @@ export function switching(headers: Record<string, string>, extra: string[] = [])
   ].join('\r\n');
 }
 
-/** A server frame (unmasked unless `mask`) with FIN set unless `fin: false`. */
-export function frame(opcode: number, payload: Buffer | string = Buffer.alloc(0), first?: number): Buffer {
+/** A frame as a server writes it (RFC 6455 5.2): FIN set and unmasked unless told otherwise. */
+export function frame(
+  opcode: number,
+  payload: Buffer | string = Buffer.alloc(0),
+  { fin = true, rsv = 0, mask = false }: { fin?: boolean; rsv?: number; mask?: boolean } = {},
+): Buffer {
   const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-  const head =
-    data.length < 126
-      ? Buffer.from([first ?? 0x80 | opcode, data.length])
-      : Buffer.from([first ?? 0x80 | opcode, 126, data.length >> 8, data.length & 0xff]);
-  return Buffer.concat([head, data]);
+  const n = data.length;
+  const lengthBytes = n < 126 ? 0 : n < 65_536 ? 2 : 8;
+  const head = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
+  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+  head[1] = (mask ? 0x80 : 0) | (n < 126 ? n : n < 65_536 ? 126 : 127);
+  if (lengthBytes === 2) head.writeUInt16BE(n, 2);
+  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(n), 2);
+  if (!mask) return Buffer.concat([head, data]);
+  const key = Buffer.from([1, 2, 3, 4]);
+  head.set(key, 2 + lengthBytes);
+  return Buffer.concat([head, data.map((b, i) => b ^ (key[i % 4] as number))]);
 }
 
 /** What the script gets: the socket after the request, the request's path and headers. */
