@@ -290,6 +290,16 @@ export function conformance(backend: Backend, runtime: Runtime): void {
         { url, timeout: '100' },
         'connectSocket:fail parameter error: parameter.timeout should be Number instead of String',
       );
+      await expectRefused(
+        qq,
+        { url, timeout: -1 },
+        'connectSocket:fail parameter error: parameter.timeout should be a Number >= 0 instead of -1',
+      );
+      await expectRefused(
+        qq,
+        { url, timeout: Number.NaN },
+        'connectSocket:fail parameter error: parameter.timeout should be a Number >= 0 instead of NaN',
+      );
     });
 
     it('opens with tcpNoDelay either way', async () => {

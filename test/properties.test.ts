@@ -18,6 +18,7 @@ const ALLOWED: Record<string, RegExp[]> = {
     new RegExp(
       `^connectSocket:fail parameter error: parameter\\.(url|header|protocols|tcpNoDelay|perMessageDeflate|timeout) should be (String|Object|Array|Boolean|Number) instead of ${TYPE}$`,
     ),
+    /^connectSocket:fail parameter error: parameter\.timeout should be a Number >= 0 instead of (-\S+|NaN)$/,
     /^connectSocket:fail invalid url ".*"$/s,
     /^connectSocket:fail url not in domain list$/,
     /^connectSocket:fail header Referer is not allowed$/,

@@ -114,11 +114,14 @@ export function checkOptional<T extends boolean | number>(
 ): Checked<T> {
   const value = options[key];
   if (value === undefined) return good(fallback);
-  const okType = expected === 'Boolean' ? typeof value === 'boolean' : typeof value === 'number' && value >= 0;
-  if (!okType) {
+  if (expected === 'Boolean' ? typeof value !== 'boolean' : typeof value !== 'number') {
     return bad(
       fail('connectSocket', `parameter error: parameter.${key} should be ${expected} instead of ${typeName(value)}`),
     );
+  }
+  // A number of the wrong range (a negative or NaN timeout) names the value, not its type.
+  if (typeof value === 'number' && !(value >= 0)) {
+    return bad(fail('connectSocket', `parameter error: parameter.${key} should be a Number >= 0 instead of ${value}`));
   }
   return good(value as T);
 }
