@@ -34,7 +34,9 @@ async function openPage(url: string, share = true): Promise<Page> {
     window.got = [];
     window.closes = [];
     window.task = qq.connectSocket({ url: ${JSON.stringify(url)}, share: ${share} });
-    task.onMessage(({ data }) => got.push(data));
+    // Binary as 'bin:' + hex, and only if it is an ArrayBuffer of its own.
+    const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+    task.onMessage(({ data }) => got.push(typeof data === 'string' ? data : data instanceof ArrayBuffer ? 'bin:' + hex(data) : 'not an ArrayBuffer'));
     task.onClose((r) => closes.push(r));
     await new Promise((resolve) => task.onOpen(resolve));
   })()`);
@@ -56,7 +58,14 @@ describe('shared backend (Chromium, two pages)', () => {
     const b = await openPage(`${server.url}/sink`); // a late joiner: onOpen at once
     expect(server.log.accepted - before).toBe(1);
     broadcast('b', 200);
-    const want = Array.from({ length: 200 }, (_, i) => `b${i}`);
+    // Binary too: a browser's message arrives in an ArrayBuffer that the host moves to the tab,
+    // so each holder but the last must get its own copy.
+    const binary = [16, 20_000].map((size) => Buffer.alloc(size, size & 0xff));
+    for (const socket of server.sockets) for (const bytes of binary) socket.send(bytes);
+    const want = [
+      ...Array.from({ length: 200 }, (_, i) => `b${i}`),
+      ...binary.map((bytes) => `bin:${bytes.toString('hex')}`),
+    ];
     await expectEventually(() => messages(a), want);
     await expectEventually(() => messages(b), want);
     // A leaves with its own code; the socket stays for B.
@@ -64,17 +73,17 @@ describe('shared backend (Chromium, two pages)', () => {
     await expectEventually(() => a.evaluate('window.closes'), [{ code: 4001, reason: 'bye from a' }]);
     broadcast('c', 10);
     await expectEventually(
-      async () => (await messages(b)).slice(200),
+      async () => (await messages(b)).slice(202),
       Array.from({ length: 10 }, (_, i) => `c${i}`),
     );
-    expect(await a.evaluate('window.got.length')).toBe(200);
+    expect(await a.evaluate('window.got.length')).toBe(202);
     expect(server.log.open).toBeGreaterThan(0);
     // Another tab joins and its page is closed: B keeps flowing.
     const c = await openPage(`${server.url}/sink`);
     await c.close();
     broadcast('d', 5);
     await expectEventually(
-      async () => (await messages(b)).slice(210),
+      async () => (await messages(b)).slice(212),
       Array.from({ length: 5 }, (_, i) => `d${i}`),
     );
     expect(server.log.accepted - before).toBe(1);

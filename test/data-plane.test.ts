@@ -15,9 +15,16 @@ import { callbacks, record } from './helpers/record.js';
 /** Sizes that straddle every threshold: empty, tiny, the slab/transfer border (16 KiB), frames' 126/64 KiB. */
 const SIZES = [0, 1, 15, 125, 126, 1000, 4095, 16_383, 16_384, 16_385, 65_536, 70_000];
 
-/** Message i of a mixed stream: text every third, else binary of SIZES[i % n] with a pattern. */
+/**
+ * Message i of a mixed stream: text every third, else binary of SIZES[i % n] with a pattern. Text
+ * runs through the sizes too, half of it ASCII only (large ASCII text crosses as its bytes).
+ */
 function expected(i: number): string | Uint8Array {
-  if (i % 3 === 0) return `t${i}:${'é'.repeat(i % 40)}${'x'.repeat(i % 7)}`;
+  if (i % 3 === 0) {
+    const size = SIZES[(i / 3) % SIZES.length] as number;
+    const accents = (i / 3) % 5 < 2 ? 'é'.repeat(1 + (i % 40)) : '';
+    return `t${i}:${accents}`.padEnd(size, String.fromCharCode(0x21 + (i % 90)));
+  }
   const size = SIZES[i % SIZES.length] as number;
   const out = new Uint8Array(size);
   for (let j = 0; j < size; j++) out[j] = (i * 31 + j) & 0xff;

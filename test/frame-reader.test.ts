@@ -4,6 +4,7 @@
 import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as ws from 'ws';
+import type { AsciiText } from '../src/shared/batch.js';
 import { readInFront } from '../src/worker/frame-reader.js';
 import { frame } from './helpers/raw-server.js';
 
@@ -29,11 +30,14 @@ function prng(seed: number) {
 }
 
 const TEXT_PIECES = ['a', 'hello ', 'é', '中文', '😀', '\uFFFD', ' '];
+/** Large text is handed on as its bytes when it is all ASCII, and U+FFFD sends text to ws. */
+const PIECE_SETS = [TEXT_PIECES, ['a', 'hello ', ' ', '{"k":1}'], ['a', 'é', '中文', '😀']];
 
 function randomText(r: ReturnType<typeof prng>, max: number): string {
+  const pieces = r.pick(PIECE_SETS);
   let s = '';
   const n = r.int(max);
-  while (s.length < n) s += r.pick(TEXT_PIECES);
+  while (s.length < n) s += r.pick(pieces);
   return s;
 }
 
@@ -110,11 +114,21 @@ function chunks(stream: Buffer, seed: number): Buffer[] {
 }
 
 type Event = unknown[];
-const describeMessage = (data: string | Uint8Array): Event =>
-  typeof data === 'string' ? ['text', data] : ['binary', Buffer.from(data).toString('hex')];
+/** A message as the user will see it: ASCII bytes of text become the text (as batch.ts reads them). */
+const describeMessage = (data: string | Uint8Array | AsciiText<Uint8Array>): Event =>
+  typeof data === 'string'
+    ? ['text', data]
+    : data instanceof Uint8Array
+      ? ['binary', Buffer.from(data).toString('hex')]
+      : ['text', Buffer.from(data.ascii).toString('latin1')];
 
 /** Runs chunks through a receiver (with the reader in front, or not); returns what it reported. */
-async function run(input: Buffer[], withReader: boolean): Promise<{ events: Event[]; taken: number }> {
+async function run(
+  input: Buffer[],
+  withReader: boolean,
+  /** How each large text the reader took was handed on. */
+  large: unknown[] = [],
+): Promise<{ events: Event[]; taken: number }> {
   const events: Event[] = [];
   const receiver = new Receiver({ binaryType: 'nodebuffer', isServer: false, maxPayload: MAX_PAYLOAD });
   receiver.on('message', (data: Buffer, isBinary: boolean) =>
@@ -125,7 +139,11 @@ async function run(input: Buffer[], withReader: boolean): Promise<{ events: Even
   receiver.on('conclude', (code: number, reason: Buffer) => events.push(['conclude', code, reason.toString()]));
   receiver.on('error', (error: Error & { code?: string }) => events.push(['error', error.message, error.code]));
   const reader = withReader
-    ? readInFront(receiver, MAX_PAYLOAD, (data) => events.push(describeMessage(data)))
+    ? readInFront(receiver, MAX_PAYLOAD, (data) => {
+        if (typeof data === 'string' ? data.length >= 16_384 : !(data instanceof Uint8Array))
+          large.push(typeof data === 'string' ? 'string' : 'ascii');
+        events.push(describeMessage(data));
+      })
     : undefined;
   for (const chunk of input) {
     // ws stops feeding its receiver once it failed or concluded (it drops its 'data' listener).
@@ -145,33 +163,44 @@ describe('the frame reader in front of ws', () => {
       frame(0x9, Buffer.from('ping')),
       frame(0x1, Buffer.from('\uFFFD is fine')),
       frame(0x1, Buffer.alloc(200, 0x61)),
+      frame(0x1, Buffer.alloc(20_000, 0x62)),
+      frame(0x1, Buffer.from(`${'c'.repeat(20_000)}é`)),
     ]);
-    const { events, taken } = await run([input], true);
+    const large: unknown[] = [];
+    const { events, taken } = await run([input], true, large);
     expect(events).toEqual([
       ['text', 'one'],
       ['binary', '010203'],
       ['ping', 'ping'],
       ['text', '\uFFFD is fine'],
       ['text', 'a'.repeat(200)],
+      ['text', 'b'.repeat(20_000)],
+      ['text', `${'c'.repeat(20_000)}é`],
     ]);
     // The ping, and the text with U+FFFD (which ws must check), went to ws.
-    expect(taken).toBe(3);
+    expect(taken).toBe(5);
+    // Large text crosses as its bytes only when all of it is ASCII; the rest is decoded here.
+    expect(large).toEqual(['ascii', 'string']);
   });
 
   it('reports exactly what ws alone reports, over 400 random streams cut at random', async () => {
     let taken = 0;
     let messages = 0;
+    const large: unknown[] = [];
     for (let seed = 1; seed <= 400; seed++) {
       const stream = randomStream(seed);
       const input = chunks(stream, seed);
       const alone = await run(input, false);
-      const fronted = await run(input, true);
+      const fronted = await run(input, true, large);
       expect({ seed, events: fronted.events }).toEqual({ seed, events: alone.events });
       taken += fronted.taken;
       messages += alone.events.filter((e) => e[0] === 'text' || e[0] === 'binary').length;
     }
-    // The comparison means something only if the reader took a good share of the messages.
+    // The comparison means something only if the reader took a good share of the messages,
+    // large text of both kinds among them.
     expect(taken).toBeGreaterThan(messages / 4);
+    expect(large).toContain('ascii');
+    expect(large).toContain('string');
   });
 
   it('passes ws every byte once a close frame came, and stays out of the way', async () => {

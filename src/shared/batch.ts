@@ -15,6 +15,19 @@
 /** ArrayBuffers from this size up are transferred rather than cloned. */
 export const TRANSFER_FROM_BYTES = 16 * 1024;
 
+/**
+ * Text of this many bytes and more that is all ASCII crosses as its bytes, moved like a large
+ * binary message, and becomes a string on the receiving side. A string would be decoded here
+ * and then copied twice by the structured clone; ASCII bytes become a string in one copy.
+ * (Other text stays a string: decoding multi-byte UTF-8 is what the host is for.)
+ */
+export const ASCII_TEXT_FROM_BYTES = TRANSFER_FROM_BYTES;
+
+/** A text message as its ASCII bytes: how such text crosses (an item of {@link Batch.data}). */
+export interface AsciiText<B = ArrayBuffer> {
+  ascii: B;
+}
+
 /** A batch this full is posted at once: each post stays a short task for the receiver. */
 export const FULL_BATCH_ITEMS = 4096;
 export const FULL_BATCH_BYTES = 512 * 1024;
@@ -24,12 +37,12 @@ const SLAB_START_BYTES = 64 * 1024;
 
 /**
  * One post of the data plane. `C` is the control frame union of the direction.
- * `data[i]`: a string (text), an ArrayBuffer (binary, transferred) or a number: that many bytes,
- * the next ones in `slab`.
+ * `data[i]`: a string (text), an ArrayBuffer (binary, transferred), {@link AsciiText} (text,
+ * transferred) or a number: that many bytes, the next ones in `slab`.
  */
 export interface Batch<C> {
   ids: number[];
-  data: Array<string | ArrayBuffer | number>;
+  data: Array<string | ArrayBuffer | AsciiText | number>;
   slab: ArrayBuffer | undefined;
   control: Array<C & { at: number }>;
   /**
@@ -85,6 +98,15 @@ export class BatchBuilder<C> {
       this.#batch.data.push(n);
     }
     return n;
+  }
+
+  /** Adds text given as its ASCII bytes (see {@link ASCII_TEXT_FROM_BYTES}); `give` as for binary. */
+  asciiText(id: number, bytes: Uint8Array, give = false): number {
+    const buffer = give && isWholeBuffer(bytes) ? (bytes.buffer as ArrayBuffer) : copyToArrayBuffer(bytes);
+    this.#batch.ids.push(id);
+    this.#batch.data.push({ ascii: buffer });
+    this.#transfer.push(buffer);
+    return buffer.byteLength;
   }
 
   /** A moved ArrayBuffer, posted as is whatever its size (transfer: true). */
@@ -157,6 +179,13 @@ export class BatchBuilder<C> {
  */
 export type Item = string | ArrayBuffer | Uint8Array;
 
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const utf8 = new TextDecoder();
+
+/** ASCII bytes as a string: on Node one copy (latin1); elsewhere TextDecoder, the same for ASCII. */
+const asciiString = (bytes: ArrayBuffer): string =>
+  NodeBuffer === undefined ? utf8.decode(bytes) : NodeBuffer.from(bytes).toString('latin1');
+
 /** Walks a batch in order: items and frames interleaved exactly as they were added. */
 export function readBatch<C>(
   batch: Batch<C>,
@@ -171,8 +200,10 @@ export function readBatch<C>(
     if (typeof d === 'number') {
       onItem(ids[i] as number, new Uint8Array(slab as ArrayBuffer, offset, d));
       offset += d;
+    } else if (typeof d === 'string' || d instanceof ArrayBuffer) {
+      onItem(ids[i] as number, d);
     } else {
-      onItem(ids[i] as number, d as string | ArrayBuffer);
+      onItem(ids[i] as number, asciiString((d as AsciiText).ascii));
     }
   };
   for (const frame of control) {

@@ -35,7 +35,7 @@ export const browserSocketFactory: SocketFactory = (frame, config, handlers) => 
       ws.close(1000, MAX_PAYLOAD_EXCEEDED);
       return;
     }
-    handlers.message(typeof data === 'string' ? data : new Uint8Array(data));
+    handlers.message(data); // a binary message's ArrayBuffer is its own: it is moved, not copied
   };
   // The browser's error event carries no reason; say what we know.
   ws.onerror = () => handlers.error(opened ? 'WebSocket error' : `WebSocket connection to '${frame.url}' failed`);

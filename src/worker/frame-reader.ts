@@ -19,12 +19,17 @@
  * valid. One with U+FFFD goes to ws, which checks it and either delivers it or closes with 1007.
  */
 
+import { isAscii } from 'node:buffer';
 import type { Writable } from 'node:stream';
+import { ASCII_TEXT_FROM_BYTES, type AsciiText } from '../shared/batch.js';
 
 /** What the reader serves. */
 export interface FrameSink {
-  /** A message the reader took: text decoded, binary as a view of the chunk (copy it now). */
-  message(data: string | Uint8Array): void;
+  /**
+   * A message the reader took: text decoded (large ASCII text as its bytes), binary as a view of
+   * the chunk (copy it now).
+   */
+  message(data: string | Uint8Array | AsciiText<Uint8Array>): void;
   /** Hands bytes to ws's receiver; false once ws takes no more (failed, or a close frame came). */
   delegate(bytes: Buffer): boolean;
 }
@@ -38,6 +43,13 @@ const utf8Slice: (this: Buffer, start: number, end: number) => string =
   function (this: Buffer, start, end) {
     return this.toString('utf8', start, end);
   };
+
+/**
+ * Valid UTF-8 text as the host hands it on: large ASCII text as its bytes (batch.ts,
+ * ASCII_TEXT_FROM_BYTES), anything else decoded.
+ */
+export const textOf = (bytes: Buffer): string | AsciiText<Uint8Array> =>
+  bytes.length >= ASCII_TEXT_FROM_BYTES && isAscii(bytes) ? { ascii: bytes } : utf8Slice.call(bytes, 0, bytes.length);
 
 /** RFC 6455 5.2: the largest header (2 + 8 length + 4 mask). */
 const MAX_HEADER_BYTES = 14;
@@ -137,6 +149,11 @@ export class FrameReader {
       return true;
     }
     if (this.#opcode !== OPCODE_TEXT) return false;
+    if (end - start >= ASCII_TEXT_FROM_BYTES && isAscii(chunk.subarray(start, end))) {
+      this.#taken++;
+      this.#sink.message({ ascii: chunk.subarray(start, end) });
+      return true;
+    }
     const text = utf8Slice.call(chunk, start, end);
     if (text.includes('\uFFFD')) return false;
     this.#taken++;

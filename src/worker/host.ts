@@ -3,21 +3,26 @@
  * adapts the runtime's WebSocket (ws on Node, the native one in browsers).
  */
 
-import { type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
+import { type AsciiText, type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors } from '../shared/errors.js';
 import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
 import { FlowControl, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
 
+/**
+ * One received message as a socket adapter hands it over, giving up its bytes:
+ * - text: a string, or the bytes of large ASCII text ({@link AsciiText}, batch.ts);
+ * - binary: a view of the bytes, copied at once, or moved when it spans a whole ArrayBuffer of
+ *   transfer size; or an ArrayBuffer of the message's own, moved as is (a browser's WebSocket
+ *   makes one per message).
+ */
+export type Received = string | Uint8Array | ArrayBuffer | AsciiText<Uint8Array>;
+
 /** What a socket adapter reports. Calls after `close` are ignored. */
 export interface SocketHandlers {
   /** The handshake finished. `connectEnd`: when TCP/TLS was up (absolute ms). */
   open(header: Record<string, string>, protocol: string, connectEnd: number): void;
-  /**
-   * A message: text, or the bytes of a binary one. The adapter gives the bytes up: they are
-   * copied at once, or, when the view spans a whole (large) ArrayBuffer, that buffer is moved.
-   */
-  message(data: string | Uint8Array): void;
+  message(data: Received): void;
   /** `closeCode`: the code we put in our own close frame because of what the server sent. */
   error(errMsg: string, closeCode?: number): void;
   close(code: number, reason: string): void;
@@ -117,7 +122,7 @@ class Connection implements SocketHandlers, Pausable {
     });
   }
 
-  message(data: string | Uint8Array): void {
+  message(data: Received): void {
     if (this.state === 'closed') return;
     this.#host.flow.delivered(this.#host.outbox.message(this.#id, data), this);
   }

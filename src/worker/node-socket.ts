@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
-import { type FrameReader, readInFront } from './frame-reader.js';
+import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import type { HostSocket, SocketFactory } from './host.js';
 import { clock } from './run-host.js';
 
@@ -81,9 +81,9 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     handlers.open(header, ws.protocol, connectEnd);
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    // A binary Buffer may be a view of a pooled or shared chunk: the outbox copies it, or moves
-    // its ArrayBuffer only when the Buffer spans all of it (never the case for pool slices).
-    handlers.message(isBinary ? data : data.toString('utf8'));
+    // A Buffer may be a view of a pooled or shared chunk: the outbox copies it, or moves its
+    // ArrayBuffer only when the Buffer spans all of it (never the case for pool slices).
+    handlers.message(isBinary ? data : textOf(data));
   });
   ws.on('ping', () => {
     // ws answers pings itself, and drops the connection (without an event) when too many

@@ -4,6 +4,7 @@
  */
 import { type Batch, BatchBuilder } from '../shared/batch.js';
 import type { HostEvent, SentEvent } from '../shared/protocol.js';
+import type { Received } from './host.js';
 
 /** Posts one batch with its transfer list. */
 export type PostBatch = (batch: Batch<HostEvent>, transfer: ArrayBuffer[]) => void;
@@ -42,14 +43,16 @@ export class Outbox {
     this.#later = later;
   }
 
-  /**
-   * Queues one received message; returns its size for flow control. Binary bytes are copied now,
-   * unless they span a whole ArrayBuffer of transfer size, which is then moved.
-   */
-  message(id: number, data: string | Uint8Array): number {
-    const cost = typeof data === 'string' ? this.#builder.text(id, data) : this.#builder.binary(id, data, true);
-    this.#builder.addCredit(cost, 0);
-    if (this.#builder.full) this.flush();
+  /** Queues one received message (see {@link Received}); returns its size for flow control. */
+  message(id: number, data: Received): number {
+    const builder = this.#builder;
+    let cost: number;
+    if (typeof data === 'string') cost = builder.text(id, data);
+    else if (data instanceof Uint8Array) cost = builder.binary(id, data, true);
+    else if (data instanceof ArrayBuffer) cost = builder.moved(id, data);
+    else cost = builder.asciiText(id, data.ascii, true);
+    builder.addCredit(cost, 0);
+    if (builder.full) this.flush();
     else this.#arm();
     return cost;
   }

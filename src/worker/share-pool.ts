@@ -6,7 +6,15 @@
  * each tab's host treats a share like any other socket.
  */
 import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
-import type { HostSocket, SocketFactory, SocketHandlers } from './host.js';
+import type { HostSocket, Received, SocketFactory, SocketHandlers } from './host.js';
+
+/** A holder's own copy of a message's bytes. */
+const copyOf = (data: Exclude<Received, string>): Received =>
+  data instanceof Uint8Array
+    ? new Uint8Array(data)
+    : data instanceof ArrayBuffer
+      ? data.slice(0)
+      : { ascii: new Uint8Array(data.ascii) };
 
 interface Shared {
   socket: HostSocket;
@@ -47,7 +55,7 @@ export class SharePool {
           // Each holder's outbox takes its bytes over (and may move them): every one but the
           // last gets its own copy.
           let left = holders.size;
-          for (const h of holders) h.message(typeof data === 'string' || --left === 0 ? data : new Uint8Array(data));
+          for (const h of holders) h.message(typeof data === 'string' || --left === 0 ? data : copyOf(data));
         },
         error: (errMsg, closeCode) => {
           for (const h of [...holders]) h.error(errMsg, closeCode);
