@@ -1,11 +1,12 @@
 // `npm run bench:web` (also run by `npm run bench` where Chromium is installed): a page in Debian's
 // Chromium receives floods of 16 B, 1 KiB and 64 KiB binary messages through the native
 // WebSocket on the main thread, and through qq-socket-worker's `worker` and `shared` backends,
-// side by side in one run. A reference row, `bare worker`, is a dedicated worker with a native
+// side by side in one run. Two reference rows: `bare worker`, a dedicated worker with a native
 // WebSocket that only counts (it delivers nothing to the page): the ceiling of any design that
-// puts the socket in a dedicated worker. Per row: messages/s, frames per second (requestAnimationFrame) and
+// puts the socket in a dedicated worker; and `bare relay`, the least a worker can do to deliver:
+// it posts the page each message's ArrayBuffer, batched once a millisecond. Per row: messages/s, frames per second (requestAnimationFrame) and
 // main-thread long tasks (PerformanceObserver), medians of --runs runs of --seconds each.
-//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2]
+//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --designs native,worker]
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench/results-web.json' },
     runs: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
+    sizes: { type: 'string', default: '16,1024,65536' },
+    designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
   },
   strict: false,
 });
@@ -74,13 +77,22 @@ const RUN = `async ({ design, url, seconds }) => {
   let close;
   let count = () => received;
   const opened = new Promise((resolve) => {
-    if (design === 'bare worker') {
-      const code = "let n = 0, ws; onmessage = (e) => { if (e.data.url) { ws = new WebSocket(e.data.url); ws.binaryType = 'arraybuffer'; ws.onopen = () => postMessage('open'); ws.onmessage = () => { n++; }; } else if (e.data === 'count') postMessage(n); else ws.close(); };";
+    if (design === 'bare worker' || design === 'bare relay') {
+      // bare worker: counts in the worker. bare relay: hands the page every message's
+      // ArrayBuffer, batched (one transferring post per millisecond), and the page counts them.
+      const onMessage = design === 'bare worker'
+        ? "n++;"
+        : "q.push(e.data); if (!t) { t = setTimeout(() => { t = 0; postMessage(q, q); q = []; }, 1); }";
+      const code = "let n = 0, q = [], t = 0, ws; onmessage = (m) => { if (m.data.url) { ws = new WebSocket(m.data.url); ws.binaryType = 'arraybuffer'; ws.onopen = () => postMessage('open'); ws.onmessage = (e) => { " + onMessage + " }; } else if (m.data === 'count') postMessage(n); else ws.close(); };";
       const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
       let answer;
-      worker.onmessage = (e) => (e.data === 'open' ? resolve() : answer(e.data));
+      worker.onmessage = (e) => {
+        if (e.data === 'open') resolve();
+        else if (Array.isArray(e.data)) received += e.data.length;
+        else answer(e.data);
+      };
       worker.postMessage({ url });
-      count = () => new Promise((r) => { answer = r; worker.postMessage('count'); });
+      if (design === 'bare worker') count = () => new Promise((r) => { answer = r; worker.postMessage('count'); });
       close = () => { worker.postMessage('close'); worker.terminate(); };
     } else if (design === 'native') {
       const ws = new WebSocket(url);
@@ -119,10 +131,10 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const rows = [];
-for (const size of [16, 1024, 65536]) {
+for (const size of args.sizes.split(',').map(Number)) {
   const url = `ws://127.0.0.1:${wsPort}/flood?size=${size}&kind=binary&count=1000000000`;
   // Designs take turns run by run, so that a slow spell of this noisy machine hits all of them.
-  const designs = ['native', 'bare worker', 'worker', 'shared'];
+  const designs = args.designs.split(',');
   const runsOf = Object.fromEntries(designs.map((d) => [d, []]));
   for (let i = 0; i < Number(args.runs); i++) {
     for (const design of designs) {
@@ -151,7 +163,7 @@ flood.kill();
 
 for (const row of rows) {
   const native = rows.find((r) => r.scenario === row.scenario && r.design === 'native');
-  row.ratio = row.msgsPerSec / native.msgsPerSec;
+  row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
 }
 const fmt = (v, d = 0) => Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const header = ['scenario', 'design', 'msgs/s', '× native', 'fps', 'long tasks', 'longest task ms'];
