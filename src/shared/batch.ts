@@ -9,7 +9,9 @@
  * Binary crossings by size: small messages are copied into one slab per batch, transferred,
  * and cut on the receiving side (the receiver allocates each message's ArrayBuffer once; cloning
  * would allocate on both sides, and an ArrayBuffer costs ~250 ns to allocate here). Large ones
- * are transferred whole, without a copy.
+ * are transferred whole, without a copy, and so is any message that already has an ArrayBuffer
+ * of its own (a browser's WebSocket makes one per message). Large ASCII text crosses as its
+ * bytes too ({@link ASCII_TEXT_FROM_BYTES}).
  */
 
 /** ArrayBuffers from this size up are transferred rather than cloned. */
