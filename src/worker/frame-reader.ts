@@ -44,12 +44,16 @@ const utf8Slice: (this: Buffer, start: number, end: number) => string =
     return this.toString('utf8', start, end);
   };
 
-/**
- * Valid UTF-8 text as the host hands it on: large ASCII text as its bytes (batch.ts,
- * ASCII_TEXT_FROM_BYTES), anything else decoded.
- */
+/** `chunk[start, end)` as the bytes of ASCII text, if it is large ASCII text (batch.ts, ASCII_TEXT_FROM_BYTES). */
+function asciiText(chunk: Buffer, start: number, end: number): AsciiText<Uint8Array> | undefined {
+  if (end - start < ASCII_TEXT_FROM_BYTES) return undefined;
+  const bytes = chunk.subarray(start, end);
+  return isAscii(bytes) ? { ascii: bytes } : undefined;
+}
+
+/** Valid UTF-8 text as the host hands it on: large ASCII text as its bytes, anything else decoded. */
 export const textOf = (bytes: Buffer): string | AsciiText<Uint8Array> =>
-  bytes.length >= ASCII_TEXT_FROM_BYTES && isAscii(bytes) ? { ascii: bytes } : utf8Slice.call(bytes, 0, bytes.length);
+  asciiText(bytes, 0, bytes.length) ?? utf8Slice.call(bytes, 0, bytes.length);
 
 /** RFC 6455 5.2: the largest header (2 + 8 length + 4 mask). */
 const MAX_HEADER_BYTES = 14;
@@ -149,9 +153,10 @@ export class FrameReader {
       return true;
     }
     if (this.#opcode !== OPCODE_TEXT) return false;
-    if (end - start >= ASCII_TEXT_FROM_BYTES && isAscii(chunk.subarray(start, end))) {
+    const ascii = asciiText(chunk, start, end);
+    if (ascii !== undefined) {
       this.#taken++;
-      this.#sink.message({ ascii: chunk.subarray(start, end) });
+      this.#sink.message(ascii);
       return true;
     }
     const text = utf8Slice.call(chunk, start, end);
