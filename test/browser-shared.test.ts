@@ -1,7 +1,8 @@
 /**
  * The `shared` backend in real Chromium (issue 4): two pages of one browser context share one
  * socket through the origin's SharedWorker; closing one keeps the other flowing; the last one
- * out, or a page that dies without a word, releases the socket.
+ * out, or a page that dies without a word, releases the socket. And a page that stops taking
+ * messages, alone on the `worker` backend or as one holder of a share.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -185,5 +186,96 @@ describe('shared backend (Chromium, two pages)', () => {
     expect(warnings.filter((w) => w.includes('SharedWorker'))).toEqual([
       'qq-socket-worker: SharedWorker is not available; using backend worker',
     ]);
+  }, 30_000);
+});
+
+/*
+ * A page that stops taking messages (frozen, or blocked for long). A browser's WebSocket cannot
+ * stop reading, so the host cannot push back on the server as it does on Node: once 128 MiB or 1M
+ * messages wait for the page, its task gets onError, then onClose(1006), and nothing more is
+ * queued for it. On a share, only the holder that fell behind is let go.
+ */
+
+const FELL_BEHIND = 'the page fell behind: over 1048576 messages or 128 MiB were waiting for it';
+/** 2200 messages of 64 KiB: 137.5 MiB, past the 128 MiB a page may fall behind. */
+const COUNT = 2200;
+const SIZE = 64 * 1024;
+
+/** A page whose task records each binary message's index (its first 4 bytes), errors and closes. */
+async function openCounting(backend: 'worker' | 'shared', share: boolean): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${web.origin}/`);
+  await page.evaluate(`(async () => {
+    const { createQQ } = await import('/dist/browser/index.js');
+    window.qq = createQQ({ backend: ${JSON.stringify(backend)} });
+    window.got = [];
+    window.errors = [];
+    window.closes = [];
+    window.task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)}, share: ${share} });
+    task.onMessage(({ data }) => got.push(data.byteLength === ${SIZE} ? new DataView(data).getUint32(0) : -1));
+    task.onError(({ errMsg }) => errors.push(errMsg));
+    task.onClose((r) => closes.push(r));
+    await new Promise((resolve) => task.onOpen(resolve));
+  })()`);
+  return page;
+}
+
+/** Blocks the page's main thread for `ms` (the call returns at once). */
+const block = (page: Page, ms: number) =>
+  page.evaluate(`setTimeout(() => { const until = Date.now() + ${ms}; while (Date.now() < until); }, 0)`);
+
+/** Sends COUNT numbered binary messages on every server-side socket. */
+function flood(): void {
+  for (const socket of server.sockets) {
+    for (let i = 0; i < COUNT; i++) {
+      const bytes = Buffer.alloc(SIZE);
+      bytes.writeUInt32BE(i, 0);
+      socket.send(bytes, { binary: true });
+    }
+  }
+}
+
+/** What a page that fell behind saw: the first messages in order, then the error, then 1006. */
+async function expectLetGo(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.evaluate('window.closes'), { timeout: 15_000 })
+    .toEqual([{ code: 1006, reason: 'abnormal closure' }]);
+  expect(await page.evaluate('window.errors')).toEqual([FELL_BEHIND]);
+  const got = (await page.evaluate('window.got')) as number[];
+  // Everything queued before the limit is delivered, in order; nothing after it.
+  expect(got.length).toBeGreaterThan(1900);
+  expect(got.length).toBeLessThan(COUNT);
+  expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i));
+}
+
+describe('a page that stops taking messages (Chromium)', () => {
+  it('worker backend: its task is failed once 128 MiB wait for it, and the socket closes', async () => {
+    context = await browser.newContext();
+    const closed = server.log.closes.length;
+    const page = await openCounting('worker', false);
+    await block(page, 5000);
+    flood();
+    await expectLetGo(page);
+    await server.closed(closed + 1);
+  }, 30_000);
+
+  it('shared backend: only the holder that fell behind is let go; the other keeps everything', async () => {
+    context = await browser.newContext();
+    const before = { accepted: server.log.accepted, closes: server.log.closes.length };
+    const a = await openCounting('shared', true);
+    const b = await openCounting('shared', true);
+    expect(server.log.accepted - before.accepted).toBe(1);
+    await block(a, 5000);
+    flood();
+    await expect
+      .poll(async () => ((await b.evaluate('window.got')) as number[]).length, { timeout: 15_000 })
+      .toBe(COUNT);
+    expect(await b.evaluate('window.got')).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+    await expectLetGo(a);
+    // The socket stayed open for B, and B is still on it.
+    expect(server.log.closes.length).toBe(before.closes);
+    expect(await b.evaluate('[window.errors, window.closes]')).toEqual([[], []]);
+    await b.close();
+    await server.closed(before.closes + 1);
   }, 30_000);
 });

@@ -87,6 +87,13 @@ export const CONNECTION_LOST = 'connection closed without a close frame';
 /** onError errMsg when ws dropped a peer that sent more pings than it could answer (its ping-flood guard). */
 export const PING_FLOOD = 'too many pings awaiting a pong: the server is flooding pings';
 
+/**
+ * onError errMsg when a socket that cannot stop reading (a browser's) got too far ahead of a page
+ * that stopped taking its messages (frozen, or blocked for long).
+ */
+export const fellBehind = (items: number, mib: number): string =>
+  `the page fell behind: over ${items} messages or ${mib} MiB were waiting for it`;
+
 /** onError errMsg prefix when the host (worker) that owned the socket went away. */
 export const hostDied = (why: string): string => `socket host died: ${why}`;
 

@@ -115,6 +115,8 @@ export interface HostStats {
   /** How often a socket stopped reading for lack of credit, and started again. */
   pauses: number;
   resumes: number;
+  /** Sockets that could not stop reading, failed because the facade fell too far behind. */
+  overruns: number;
   /** Batches posted to the facade so far (messages per batch = messages / batches). */
   batches: number;
   /** Messages of the open sockets that the Node adapter's fast path read (not ws's receiver). */

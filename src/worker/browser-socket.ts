@@ -60,9 +60,7 @@ export const browserSocketFactory: SocketFactory = (frame, config, handlers) => 
     abort() {
       ws.close();
     },
-    // A browser WebSocket cannot stop reading: flow control only bounds what is queued here.
-    pause() {},
-    resume() {},
+    // No pause/resume: a browser's WebSocket cannot stop reading (see HostSocket.pause).
   };
   return socket;
 };

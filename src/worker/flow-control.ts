@@ -5,10 +5,14 @@
  * design.md: without it a stalled main thread builds an unbounded backlog.
  */
 
-/** Something that can stop and restart reading. */
+/** A source of messages: one socket, as flow control sees it. */
 export interface Pausable {
+  /** Whether `pause` stops it reading. A browser's WebSocket cannot stop; nor can a share. */
+  readonly canPause: boolean;
   pause(): void;
   resume(): void;
+  /** It cannot pause and the facade is {@link OVERRUN_BYTES} or {@link OVERRUN_ITEMS} behind: fail it. */
+  overrun(): void;
 }
 
 /**
@@ -22,19 +26,35 @@ export const HIGH_WATER_ITEMS = 16 * 1024;
 /** Reading resumes under both of these. */
 export const LOW_WATER_BYTES = 2 * 1024 * 1024;
 export const LOW_WATER_ITEMS = 4 * 1024;
+/**
+ * A source that cannot pause goes on delivering whatever the facade does with it. A facade this
+ * far behind has stopped taking messages (a frozen background tab, a page blocked for seconds):
+ * rather than let the backlog grow until the process runs out of memory, the source is failed
+ * (onError, then onClose 1006). The limits are a memory bound, far above what a busy page
+ * leaves in flight (a page blocked by the debugger loses its socket once this much arrived).
+ */
+export const OVERRUN_BYTES = 128 * 1024 * 1024;
+export const OVERRUN_ITEMS = 1024 * 1024;
 
 export class FlowControl {
   #bytes = 0;
   #items = 0;
   #pauses = 0;
   #resumes = 0;
+  #overruns = 0;
   readonly #paused = new Set<Pausable>();
 
   /** `source` delivered one message of `bytes` toward the facade. */
   delivered(bytes: number, source: Pausable): void {
     this.#bytes += bytes;
     this.#items++;
-    if ((this.#bytes > HIGH_WATER_BYTES || this.#items > HIGH_WATER_ITEMS) && !this.#paused.has(source)) {
+    if (this.#bytes <= HIGH_WATER_BYTES && this.#items <= HIGH_WATER_ITEMS) return;
+    if (!source.canPause) {
+      if (this.#bytes > OVERRUN_BYTES || this.#items > OVERRUN_ITEMS) {
+        this.#overruns++;
+        source.overrun();
+      }
+    } else if (!this.#paused.has(source)) {
       this.#paused.add(source);
       this.#pauses++;
       source.pause();
@@ -61,9 +81,15 @@ export class FlowControl {
     }
   }
 
-  /** For diagnostics: what is in flight now, and how often reading was paused and resumed. */
+  /** For diagnostics: what is in flight now, how often reading was paused and resumed, sources failed. */
   stats(): FlowStats {
-    return { inFlightBytes: this.#bytes, inFlightItems: this.#items, pauses: this.#pauses, resumes: this.#resumes };
+    return {
+      inFlightBytes: this.#bytes,
+      inFlightItems: this.#items,
+      pauses: this.#pauses,
+      resumes: this.#resumes,
+      overruns: this.#overruns,
+    };
   }
 }
 
@@ -72,4 +98,5 @@ export interface FlowStats {
   inFlightItems: number;
   pauses: number;
   resumes: number;
+  overruns: number;
 }

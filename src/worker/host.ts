@@ -4,9 +4,9 @@
  */
 
 import { type AsciiText, type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors } from '../shared/errors.js';
+import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors, fellBehind } from '../shared/errors.js';
 import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
-import { FlowControl, type Pausable } from './flow-control.js';
+import { FlowControl, OVERRUN_BYTES, OVERRUN_ITEMS, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
 
 /**
@@ -36,9 +36,13 @@ export interface HostSocket {
   close(code: number, reason: string): void;
   /** Drops the connection at once (handshake abort, timeout, shutdown that took too long). */
   abort(): void;
-  /** Stops reading from the network (flow control). */
-  pause(): void;
-  resume(): void;
+  /**
+   * Stops and restarts reading from the network (flow control). Absent where a socket cannot
+   * stop reading (a browser's WebSocket; a share, which one holder must not stop for the others):
+   * a task whose facade falls too far behind on such a socket is failed instead (flow-control.ts).
+   */
+  pause?(): void;
+  resume?(): void;
   /** Messages the adapter read itself rather than through ws's receiver (frame-reader.ts). */
   readonly framesTaken?: number;
 }
@@ -83,6 +87,8 @@ class Connection implements SocketHandlers, Pausable {
   #timer: unknown;
   #shutdownTimer: unknown;
   #errored = false;
+  /** The facade fell too far behind a socket that cannot pause: nothing more is delivered. */
+  #overrun = false;
   /** The close event to report whatever the socket says (our abort, our protocol-error frame). */
   #override: { code: number; reason?: string } | undefined;
 
@@ -123,16 +129,30 @@ class Connection implements SocketHandlers, Pausable {
   }
 
   message(data: Received): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.#overrun) return;
     this.#host.flow.delivered(this.#host.outbox.message(this.#id, data), this);
   }
 
+  get canPause(): boolean {
+    return this.#socket?.pause !== undefined;
+  }
+
   pause(): void {
-    this.#socket?.pause();
+    this.#socket?.pause?.();
   }
 
   resume(): void {
-    this.#socket?.resume();
+    this.#socket?.resume?.();
+  }
+
+  /** Flow control: the facade stopped taking messages that this socket cannot stop reading. */
+  overrun(): void {
+    if (this.state === 'closed' || this.#overrun) return;
+    this.#overrun = true;
+    this.error(fellBehind(OVERRUN_ITEMS, OVERRUN_BYTES / (1024 * 1024)));
+    this.#override = { code: 1006, reason: ABNORMAL_CLOSURE_REASON };
+    this.state = 'closing';
+    this.#socket?.abort();
   }
 
   error(errMsg: string, closeCode?: number): void {

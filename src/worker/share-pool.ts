@@ -88,9 +88,7 @@ export class SharePool {
       send: (data, done) => share.socket.send(data, done),
       close: (code, reason) => leave(code, reason, (s) => s.close(code, reason)),
       abort: () => leave(1006, '', (s) => s.abort()),
-      // One holder falling behind must not stop the others: shares are not paused.
-      pause() {},
-      resume() {},
+      // No pause/resume: one holder falling behind must not stop the others (see HostSocket.pause).
     };
   }
 }
