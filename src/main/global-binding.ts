@@ -25,6 +25,11 @@ export class GlobalBinding {
     if (task === this.#bound) safeCall(this.#slots[name], result);
   }
 
+  /** emit('message', …) with a named load: the per-message path (see SocketTaskImpl.#emit). */
+  emitMessage(task: SocketTaskImpl, result: EventResults['message']): void {
+    if (task === this.#bound) safeCall(this.#slots.message, result);
+  }
+
   /** The bound task, or a CLOSED stand-in so that every check runs in the same order. */
   get #target(): SocketTaskImpl {
     return this.#bound ?? NO_TASK;
