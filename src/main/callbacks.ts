@@ -20,10 +20,17 @@ export interface Reply {
 
 const noop = (): void => {};
 
+/**
+ * The reply of a call that gave no callback: nothing to report. Shared, so that a flood of
+ * `send({ data })` allocates no reply per message (nor a result to hand it).
+ */
+export const NO_REPLY: Reply = Object.freeze({ ok: noop, fail: noop });
+
 /** A reply through the success/fail/complete of `option` (anything may be passed). */
 export function callbackReply(option: unknown): Reply {
-  if (!isOptionsObject(option)) return { ok: noop, fail: noop };
+  if (!isOptionsObject(option)) return NO_REPLY;
   const { success, fail, complete } = option;
+  if (typeof success !== 'function' && typeof fail !== 'function' && typeof complete !== 'function') return NO_REPLY;
   let done = false;
   return {
     ok(result) {

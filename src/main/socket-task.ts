@@ -19,7 +19,7 @@ import type {
   SocketTask,
 } from '../shared/types.js';
 import { checkClose, checkSendData, isOptionsObject, utf8ByteLength } from '../shared/validate.js';
-import { callbackReply, type Reply, safeCall, soon } from './callbacks.js';
+import { callbackReply, NO_REPLY, type Reply, safeCall, soon } from './callbacks.js';
 
 /** Results by event name. */
 export interface EventResults {
@@ -52,10 +52,6 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 /** One accepted send, waiting for the host to hand it to the socket. */
-interface PendingSend {
-  reply: Reply;
-  bytes: number;
-}
 
 /**
  * What to post for one send: text; a view of the caller's bytes (the client copies them at once);
@@ -108,7 +104,9 @@ export class SocketTaskImpl implements SocketTask {
     close: new Set(),
   };
   /** Sends in call order; settled from the head as the host acknowledges them. */
-  #pending: PendingSend[] = [];
+  #pendingReplies: Reply[] = [];
+  /** Each pending send's size, for bufferedAmount (two arrays: no object per send). */
+  #pendingBytes: number[] = [];
   #pendingHead = 0;
   /** Set by close() during CONNECTING: the close wins over whatever the handshake does. */
   #abort: { code: number; reason: string } | undefined;
@@ -194,7 +192,8 @@ export class SocketTaskImpl implements SocketTask {
       return;
     }
     const { post, range, bytes } = prepare(checked.value, option.transfer === true);
-    this.#pending.push({ reply, bytes });
+    this.#pendingReplies.push(reply);
+    this.#pendingBytes.push(bytes);
     this.#buffered += bytes;
     if (range === undefined) {
       this.#sink.send(this.socketTaskId, post);
@@ -277,21 +276,24 @@ export class SocketTaskImpl implements SocketTask {
   #finish(code: number, reason: string): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
-    this.#settleSends(this.#pending.length - this.#pendingHead, errors.sendAborted());
+    this.#settleSends(this.#pendingReplies.length - this.#pendingHead, errors.sendAborted());
     this.#owner?.released(this);
     this.#emit('close', this.#abort ?? { code, reason });
   }
 
   #settleSends(count: number, errMsg: string | undefined): void {
-    for (let i = 0; i < count && this.#pendingHead < this.#pending.length; i++) {
-      const send = this.#pending[this.#pendingHead] as PendingSend;
-      this.#pending[this.#pendingHead++] = undefined as unknown as PendingSend;
-      this.#buffered -= send.bytes;
-      if (errMsg === undefined) send.reply.ok({ errMsg: ok('sendSocketMessage') });
-      else send.reply.fail(errMsg);
+    const replies = this.#pendingReplies;
+    for (let i = 0; i < count && this.#pendingHead < replies.length; i++) {
+      const reply = replies[this.#pendingHead] as Reply;
+      replies[this.#pendingHead] = NO_REPLY; // released as soon as it is settled
+      this.#buffered -= this.#pendingBytes[this.#pendingHead++] as number;
+      if (reply === NO_REPLY) continue;
+      if (errMsg === undefined) reply.ok({ errMsg: ok('sendSocketMessage') });
+      else reply.fail(errMsg);
     }
-    if (this.#pendingHead === this.#pending.length) {
-      this.#pending = [];
+    if (this.#pendingHead === replies.length) {
+      this.#pendingReplies = [];
+      this.#pendingBytes = [];
       this.#pendingHead = 0;
     }
   }
