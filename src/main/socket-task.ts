@@ -51,8 +51,6 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-/** One accepted send, waiting for the host to hand it to the socket. */
-
 /**
  * What to post for one send: text; a view of the caller's bytes (the client copies them at once);
  * or, with `transfer`, the caller's buffer moved (detached before send returns). A moved view
@@ -282,16 +280,16 @@ export class SocketTaskImpl implements SocketTask {
   }
 
   #settleSends(count: number, errMsg: string | undefined): void {
-    const replies = this.#pendingReplies;
-    for (let i = 0; i < count && this.#pendingHead < replies.length; i++) {
-      const reply = replies[this.#pendingHead] as Reply;
-      replies[this.#pendingHead] = NO_REPLY; // released as soon as it is settled
+    // The fields are read afresh on each turn of the loop, as a callback may send meanwhile.
+    for (let i = 0; i < count && this.#pendingHead < this.#pendingReplies.length; i++) {
+      const reply = this.#pendingReplies[this.#pendingHead] as Reply;
+      this.#pendingReplies[this.#pendingHead] = NO_REPLY; // released as soon as it is settled
       this.#buffered -= this.#pendingBytes[this.#pendingHead++] as number;
       if (reply === NO_REPLY) continue;
       if (errMsg === undefined) reply.ok({ errMsg: ok('sendSocketMessage') });
       else reply.fail(errMsg);
     }
-    if (this.#pendingHead === replies.length) {
+    if (this.#pendingHead === this.#pendingReplies.length) {
       this.#pendingReplies = [];
       this.#pendingBytes = [];
       this.#pendingHead = 0;
