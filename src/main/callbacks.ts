@@ -26,11 +26,14 @@ const noop = (): void => {};
  */
 export const NO_REPLY: Reply = Object.freeze({ ok: noop, fail: noop });
 
+const hasCallback = (option: unknown): option is Record<string, unknown> =>
+  isOptionsObject(option) &&
+  (typeof option.success === 'function' || typeof option.fail === 'function' || typeof option.complete === 'function');
+
 /** A reply through the success/fail/complete of `option` (anything may be passed). */
 export function callbackReply(option: unknown): Reply {
-  if (!isOptionsObject(option)) return NO_REPLY;
+  if (!hasCallback(option)) return NO_REPLY;
   const { success, fail, complete } = option;
-  if (typeof success !== 'function' && typeof fail !== 'function' && typeof complete !== 'function') return NO_REPLY;
   let done = false;
   return {
     ok(result) {
@@ -49,10 +52,6 @@ export function callbackReply(option: unknown): Reply {
   };
 }
 
-const hasCallback = (option: unknown): boolean =>
-  isOptionsObject(option) &&
-  (typeof option.success === 'function' || typeof option.fail === 'function' || typeof option.complete === 'function');
-
 /**
  * The reply for a global `sendSocketMessage`/`closeSocket`: callbacks when the options carry
  * any, else a Promise (WeChat's rule). The Promise is marked handled, so a rejection nobody
@@ -60,7 +59,7 @@ const hasCallback = (option: unknown): boolean =>
  */
 export function replyOrPromise(option: unknown): { reply: Reply; promise: Promise<GeneralCallbackResult> | undefined } {
   if (hasCallback(option)) return { reply: callbackReply(option), promise: undefined };
-  let reply: Reply = { ok: noop, fail: noop };
+  let reply = NO_REPLY;
   const promise = new Promise<GeneralCallbackResult>((resolve, reject) => {
     reply = { ok: resolve, fail: (errMsg) => reject({ errMsg }) };
   });

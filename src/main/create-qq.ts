@@ -226,10 +226,6 @@ class QQInstance implements TaskOwner {
     this.#binding.emit(name, task, result);
   }
 
-  emitGlobalMessage(task: SocketTaskImpl, result: EventResults['message']): void {
-    this.#binding.emitMessage(task, result);
-  }
-
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
       clearTimeout(this.#idleTimer);

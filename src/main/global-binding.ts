@@ -5,11 +5,16 @@
 import { errors } from '../shared/errors.js';
 import type { GeneralCallbackResult } from '../shared/types.js';
 import { replyOrPromise, safeCall } from './callbacks.js';
-import { type EventName, type EventResults, SocketTaskImpl } from './socket-task.js';
+import { byEvent, type EventName, type EventResults, SocketTaskImpl } from './socket-task.js';
 
 export class GlobalBinding {
   #bound: SocketTaskImpl | undefined;
-  readonly #slots: Partial<Record<EventName, (result: never) => void>> = {};
+  readonly #slots: Record<EventName, ((result: never) => void) | undefined> = {
+    open: undefined,
+    message: undefined,
+    error: undefined,
+    close: undefined,
+  };
 
   /** Called by connectSocket only: a new task takes the binding if there is none or it is CLOSED. */
   offer(task: SocketTaskImpl): void {
@@ -22,12 +27,7 @@ export class GlobalBinding {
   }
 
   emit<K extends EventName>(name: K, task: SocketTaskImpl, result: EventResults[K]): void {
-    if (task === this.#bound) safeCall(this.#slots[name], result);
-  }
-
-  /** emit('message', …) with a named load: the per-message path (see SocketTaskImpl.#emit). */
-  emitMessage(task: SocketTaskImpl, result: EventResults['message']): void {
-    if (task === this.#bound) safeCall(this.#slots.message, result);
+    if (task === this.#bound) safeCall(byEvent(this.#slots, name), result);
   }
 
   /** The bound task, or a CLOSED stand-in so that every check runs in the same order. */

@@ -68,6 +68,10 @@ export const copyToArrayBuffer = (bytes: Uint8Array): ArrayBuffer => new Uint8Ar
 const isWholeBuffer = (view: Uint8Array): boolean =>
   view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
 
+/** The bytes as an ArrayBuffer to move: their own when `give` and they span all of it, else a copy. */
+const bufferToMove = (bytes: Uint8Array, give: boolean): ArrayBuffer =>
+  give && isWholeBuffer(bytes) ? (bytes.buffer as ArrayBuffer) : copyToArrayBuffer(bytes);
+
 /** Collects one turn's items and frames. */
 export class BatchBuilder<C> {
   #batch: Batch<C> = emptyBatch();
@@ -89,22 +93,17 @@ export class BatchBuilder<C> {
    */
   binary(id: number, bytes: Uint8Array, give = false): number {
     const n = bytes.byteLength;
+    if (n >= TRANSFER_FROM_BYTES) return this.moved(id, bufferToMove(bytes, give));
     this.#batch.ids.push(id);
-    if (n >= TRANSFER_FROM_BYTES) {
-      const buffer = give && isWholeBuffer(bytes) ? (bytes.buffer as ArrayBuffer) : copyToArrayBuffer(bytes);
-      this.#batch.data.push(buffer);
-      this.#transfer.push(buffer);
-    } else {
-      this.#reserve(n).set(bytes, this.#slabUsed);
-      this.#slabUsed += n;
-      this.#batch.data.push(n);
-    }
+    this.#reserve(n).set(bytes, this.#slabUsed);
+    this.#slabUsed += n;
+    this.#batch.data.push(n);
     return n;
   }
 
   /** Adds text given as its ASCII bytes (see {@link ASCII_TEXT_FROM_BYTES}); `give` as for binary. */
   asciiText(id: number, bytes: Uint8Array, give = false): number {
-    const buffer = give && isWholeBuffer(bytes) ? (bytes.buffer as ArrayBuffer) : copyToArrayBuffer(bytes);
+    const buffer = bufferToMove(bytes, give);
     this.#batch.ids.push(id);
     this.#batch.data.push({ ascii: buffer });
     this.#transfer.push(buffer);

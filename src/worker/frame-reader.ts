@@ -22,14 +22,15 @@
 import { isAscii } from 'node:buffer';
 import type { Writable } from 'node:stream';
 import { ASCII_TEXT_FROM_BYTES, type AsciiText } from '../shared/batch.js';
+import type { Received } from './host.js';
 
 /** What the reader serves. */
 export interface FrameSink {
   /**
-   * A message the reader took: text decoded (large ASCII text as its bytes), binary as a view of
-   * the chunk (copy it now).
+   * A message the reader took: text as {@link textOf} makes it, binary as a view of the chunk
+   * (copy it now).
    */
-  message(data: string | Uint8Array | AsciiText<Uint8Array>): void;
+  message(data: Exclude<Received, ArrayBuffer>): void;
   /** Hands bytes to ws's receiver; false once ws takes no more (failed, or a close frame came). */
   delegate(bytes: Buffer): boolean;
 }
@@ -44,16 +45,17 @@ const utf8Slice: (this: Buffer, start: number, end: number) => string =
     return this.toString('utf8', start, end);
   };
 
-/** `chunk[start, end)` as the bytes of ASCII text, if it is large ASCII text (batch.ts, ASCII_TEXT_FROM_BYTES). */
-function asciiText(chunk: Buffer, start: number, end: number): AsciiText<Uint8Array> | undefined {
-  if (end - start < ASCII_TEXT_FROM_BYTES) return undefined;
-  const bytes = chunk.subarray(start, end);
-  return isAscii(bytes) ? { ascii: bytes } : undefined;
+/**
+ * The text in `bytes[start, end)` as the host hands it on: large ASCII text as its bytes (batch.ts,
+ * ASCII_TEXT_FROM_BYTES), anything else decoded (invalid UTF-8 to U+FFFD).
+ */
+export function textOf(bytes: Buffer, start = 0, end = bytes.length): string | AsciiText<Uint8Array> {
+  if (end - start >= ASCII_TEXT_FROM_BYTES) {
+    const view = bytes.subarray(start, end);
+    if (isAscii(view)) return { ascii: view };
+  }
+  return utf8Slice.call(bytes, start, end);
 }
-
-/** Valid UTF-8 text as the host hands it on: large ASCII text as its bytes, anything else decoded. */
-export const textOf = (bytes: Buffer): string | AsciiText<Uint8Array> =>
-  asciiText(bytes, 0, bytes.length) ?? utf8Slice.call(bytes, 0, bytes.length);
 
 /** RFC 6455 5.2: the largest header (2 + 8 length + 4 mask). */
 const MAX_HEADER_BYTES = 14;
@@ -147,22 +149,17 @@ export class FrameReader {
    */
   #take(chunk: Buffer, start: number, end: number): boolean {
     if (!this.#fin || this.#fragmented || this.#length > this.#maxPayload) return false;
+    let data: Exclude<Received, ArrayBuffer>;
     if (this.#opcode === OPCODE_BINARY) {
-      this.#taken++;
-      this.#sink.message(chunk.subarray(start, end));
-      return true;
+      data = chunk.subarray(start, end);
+    } else if (this.#opcode === OPCODE_TEXT) {
+      data = textOf(chunk, start, end);
+      if (typeof data === 'string' && data.includes('\uFFFD')) return false;
+    } else {
+      return false;
     }
-    if (this.#opcode !== OPCODE_TEXT) return false;
-    const ascii = asciiText(chunk, start, end);
-    if (ascii !== undefined) {
-      this.#taken++;
-      this.#sink.message(ascii);
-      return true;
-    }
-    const text = utf8Slice.call(chunk, start, end);
-    if (text.includes('\uFFFD')) return false;
     this.#taken++;
-    this.#sink.message(text);
+    this.#sink.message(data);
     return true;
   }
 
@@ -253,7 +250,7 @@ export class FrameReader {
 export function readInFront(
   receiver: Writable,
   maxPayload: number,
-  message: (data: string | Uint8Array) => void,
+  message: FrameSink['message'],
 ): FrameReader | undefined {
   if (typeof receiver.write !== 'function') return undefined;
   const write = receiver.write.bind(receiver) as (chunk: Buffer) => boolean;

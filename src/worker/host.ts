@@ -149,10 +149,7 @@ class Connection implements SocketHandlers, Pausable {
   overrun(): void {
     if (this.state === 'closed' || this.#overrun) return;
     this.#overrun = true;
-    this.error(fellBehind(OVERRUN_ITEMS, OVERRUN_BYTES / (1024 * 1024)));
-    this.#override = { code: 1006, reason: ABNORMAL_CLOSURE_REASON };
-    this.state = 'closing';
-    this.#socket?.abort();
+    this.#drop(fellBehind(OVERRUN_ITEMS, OVERRUN_BYTES / (1024 * 1024)));
   }
 
   error(errMsg: string, closeCode?: number): void {
@@ -216,11 +213,16 @@ class Connection implements SocketHandlers, Pausable {
 
   #onTimeout = (): void => {
     if (this.state !== 'connecting') return;
-    this.error(errors.connectTimeout());
+    this.#drop(errors.connectTimeout());
+  };
+
+  /** Drops the connection for `errMsg`: onError, then onClose 1006 whatever the socket reports. */
+  #drop(errMsg: string): void {
+    this.error(errMsg);
     this.#override = { code: 1006, reason: ABNORMAL_CLOSURE_REASON };
     this.state = 'closing';
     this.#socket?.abort();
-  };
+  }
 }
 
 export class Host {
