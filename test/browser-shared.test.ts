@@ -25,19 +25,32 @@ afterEach(async () => {
   await context?.close();
 });
 
-/** A page with a shared qq whose task (share: true unless told) records messages and closes. */
-async function openPage(url: string, share = true): Promise<Page> {
+/** How a page records a message by default: text as is, binary as 'bin:' + hex, and only if it is an ArrayBuffer of its own. */
+const AS_TEXT_OR_HEX = `typeof data === 'string' ? data : data instanceof ArrayBuffer ? 'bin:' + Array.from(new Uint8Array(data), (x) => x.toString(16).padStart(2, '0')).join('') : 'not an ArrayBuffer'`;
+
+/**
+ * A page whose task (on `shared` with share: true unless told) records messages (each as
+ * `record`, a JS expression of `data`), errors and closes.
+ */
+async function openPage(
+  url: string,
+  {
+    share = true,
+    backend = 'shared',
+    record = AS_TEXT_OR_HEX,
+  }: { share?: boolean; backend?: string; record?: string } = {},
+): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${web.origin}/`);
   await page.evaluate(`(async () => {
     const { createQQ } = await import('/dist/browser/index.js');
-    window.qq = createQQ({ backend: 'shared' });
+    window.qq = createQQ({ backend: ${JSON.stringify(backend)} });
     window.got = [];
+    window.errors = [];
     window.closes = [];
     window.task = qq.connectSocket({ url: ${JSON.stringify(url)}, share: ${share} });
-    // Binary as 'bin:' + hex, and only if it is an ArrayBuffer of its own.
-    const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
-    task.onMessage(({ data }) => got.push(typeof data === 'string' ? data : data instanceof ArrayBuffer ? 'bin:' + hex(data) : 'not an ArrayBuffer'));
+    task.onMessage(({ data }) => got.push(${record}));
+    task.onError(({ errMsg }) => errors.push(errMsg));
     task.onClose((r) => closes.push(r));
     await new Promise((resolve) => task.onOpen(resolve));
   })()`);
@@ -124,7 +137,6 @@ describe('shared backend (Chromium, two pages)', () => {
     context = await browser.newContext();
     const a = await openPage(`${server.url}/sink`);
     const b = await openPage(`${server.url}/sink`);
-    await b.evaluate('window.errors = []; task.onError((r) => errors.push(r.errMsg))');
     // The shared worker shares A's renderer process here: crashing A kills it.
     const cdp = await context.newCDPSession(a);
     const crashed = new Promise((resolve) => a.once('crash', resolve));
@@ -144,8 +156,8 @@ describe('shared backend (Chromium, two pages)', () => {
   it('without share, each task is its own socket; the connection limit counts per tab', async () => {
     context = await browser.newContext();
     const before = server.log.accepted;
-    const a = await openPage(`${server.url}/sink`, false);
-    const b = await openPage(`${server.url}/sink`, false);
+    const a = await openPage(`${server.url}/sink`, { share: false });
+    const b = await openPage(`${server.url}/sink`, { share: false });
     expect(server.log.accepted - before).toBe(2);
     const result = await a.evaluate(`(async () => {
       const { createQQ } = await import('/dist/browser/index.js');
@@ -201,24 +213,13 @@ const FELL_BEHIND = 'the page fell behind: over 1048576 messages or 128 MiB were
 const COUNT = 2200;
 const SIZE = 64 * 1024;
 
-/** A page whose task records each binary message's index (its first 4 bytes), errors and closes. */
-async function openCounting(backend: 'worker' | 'shared', share: boolean): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${web.origin}/`);
-  await page.evaluate(`(async () => {
-    const { createQQ } = await import('/dist/browser/index.js');
-    window.qq = createQQ({ backend: ${JSON.stringify(backend)} });
-    window.got = [];
-    window.errors = [];
-    window.closes = [];
-    window.task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)}, share: ${share} });
-    task.onMessage(({ data }) => got.push(data.byteLength === ${SIZE} ? new DataView(data).getUint32(0) : -1));
-    task.onError(({ errMsg }) => errors.push(errMsg));
-    task.onClose((r) => closes.push(r));
-    await new Promise((resolve) => task.onOpen(resolve));
-  })()`);
-  return page;
-}
+/** A page whose task records each 64 KiB binary message's index (its first 4 bytes), errors and closes. */
+const openCounting = (backend: 'worker' | 'shared', share: boolean) =>
+  openPage(`${server.url}/sink`, {
+    backend,
+    share,
+    record: `data.byteLength === ${SIZE} ? new DataView(data).getUint32(0) : -1`,
+  });
 
 /** Blocks the page's main thread for `ms` (the call returns at once). */
 const block = (page: Page, ms: number) =>
