@@ -185,16 +185,25 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
 
   it('stops reading while the main thread stalls, resumes after, and loses nothing', async () => {
     const n = 400_000;
-    const before = await debug(qq).stats();
+    const before = (await debug(qq).stats()) ?? { pauses: 0 }; // no host yet when run alone
     const task = qq.connectSocket({ url: `${url}/seq/${n}` });
     let next = 0;
     let outOfOrder = 0;
     let stalled = false;
-    /** Event-loop turns counted from the end of the stall, and at which one each early message came. */
+    /**
+     * Stretches of the event loop counted from the end of the stall, and in which one each early
+     * message came. Dispatch runs in two phases of a loop turn (a port's message callback in the
+     * poll phase, the drain of what waited in the check phase), so a stretch ends at both sides:
+     * at each check phase (setImmediate) and at each timers phase (setTimeout).
+     */
     let turns = 0;
     const tick = () => {
       turns++;
       if (next < BACKLOG) setImmediate(tick);
+    };
+    const timerTick = () => {
+      turns++;
+      if (next < BACKLOG) setTimeout(timerTick, 0);
     };
     const turnOf: number[] = [];
     const BACKLOG = 15_000;
@@ -208,6 +217,7 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
           const until = Date.now() + 1500;
           while (Date.now() < until) {}
           setImmediate(tick);
+          setTimeout(timerTick, 0);
         } else if (next < BACKLOG) {
           // A costly handler (2 µs) for the backlog that built up meanwhile.
           turnOf.push(turns);
@@ -220,12 +230,13 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
     await done;
     expect({ next, outOfOrder }).toEqual({ next: n, outOfOrder: 0 });
     // The backlog (up to the credit window, 16k messages, at least 30 ms of handler time here)
-    // went out over several turns: one turn stops at the first batch (≤ 4096 messages) that ends
-    // past its 2 ms budget, instead of blocking the event loop for all of it.
+    // went out over several stretches, instead of blocking the event loop for all of it. A
+    // dispatch run stops at the first batch (≤ 4096 messages) that ends past its 2 ms budget;
+    // before that batch, at most 1000 messages of 2 µs fit in the budget.
     if (backend === 'thread') {
       const perTurn = new Map<number, number>();
       for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
-      expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(4096);
+      expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(4096 + 1001);
       expect(perTurn.size).toBeGreaterThan(2);
     }
     // Every pause is released once the last credit reaches the host.
