@@ -254,7 +254,7 @@ describe('a page that stops taking messages (Chromium)', () => {
     context = await browser.newContext();
     const closed = server.log.closes.length;
     const page = await openCounting('worker', false);
-    await block(page, 5000);
+    await block(page, 8000);
     flood();
     await expectLetGo(page);
     await server.closed(closed + 1);
@@ -266,7 +266,7 @@ describe('a page that stops taking messages (Chromium)', () => {
     const a = await openCounting('shared', true);
     const b = await openCounting('shared', true);
     expect(server.log.accepted - before.accepted).toBe(1);
-    await block(a, 5000);
+    await block(a, 8000);
     flood();
     await expect
       .poll(async () => ((await b.evaluate('window.got')) as number[]).length, { timeout: 15_000 })
