@@ -43,7 +43,7 @@ const ENDED_FRAME_GRACE_MS = 1000;
  * to back (tens of ms). Past the budget, batches wait for the next turn, in order, and their
  * credit with them, so the host's flow control still bounds what waits.
  */
-const DISPATCH_BUDGET_MS = 2;
+const DISPATCH_BUDGET_MS = 1;
 
 export class HostClient {
   readonly link: HostLink;
@@ -57,7 +57,6 @@ export class HostClient {
   #turnQueued = false;
   /** Batches received past this turn's budget, dispatched in later turns. */
   readonly #pending: Array<Batch<HostEvent>> = [];
-  #drainQueued = false;
   /** When dispatching began in this turn; undefined between turns. */
   #turnStart: number | undefined;
   readonly #schedule: TurnScheduler;
@@ -123,12 +122,19 @@ export class HostClient {
   };
 
   /**
-   * After a turn that dispatched: returns its credit (design.md: not from inside the handler) and
-   * restarts the dispatch budget's clock. One callback per turn serves both.
+   * The end of a turn that received batches: dispatches the batches that waited for what is left
+   * of this turn's budget, returns the credit of what was dispatched (design.md: not from inside
+   * the handler), and restarts the budget's clock. Batches still waiting wait for the next turn.
+   * One clock covers everything a turn dispatches, in the port's callback and here alike.
    */
   #endTurn = (): void => {
     this.#turnQueued = false;
+    const start = this.#turnStart ?? performance.now();
+    while (this.#pending.length > 0 && performance.now() - start <= DISPATCH_BUDGET_MS) {
+      this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
+    }
     this.#turnStart = undefined;
+    if (this.#pending.length > 0) this.#queueEndTurn();
     if (this.#creditItems === 0) return;
     this.#out.addCredit(this.#creditBytes, this.#creditItems);
     this.#creditBytes = 0;
@@ -141,13 +147,15 @@ export class HostClient {
     if (!isBatch(batch)) return;
     if (this.#pending.length > 0 || this.#overBudget()) {
       this.#pending.push(batch as Batch<HostEvent>);
-      this.#queueDrain();
       return;
     }
     this.#dispatch(batch as Batch<HostEvent>);
   };
 
-  /** Whether this turn has dispatched for longer than its budget (and starts the turn's clock). */
+  /**
+   * Whether this turn has dispatched for longer than its budget. The first call of a turn starts
+   * its clock and queues its end.
+   */
   #overBudget(): boolean {
     const now = performance.now();
     if (this.#turnStart === undefined) {
@@ -164,23 +172,6 @@ export class HostClient {
     this.#schedule(this.#endTurn);
   }
 
-  #queueDrain(): void {
-    if (this.#drainQueued) return;
-    this.#drainQueued = true;
-    this.#schedule(this.#drain);
-  }
-
-  /** Dispatches waiting batches for one budget; the rest wait for another turn. */
-  #drain = (): void => {
-    this.#drainQueued = false;
-    const start = performance.now();
-    while (this.#pending.length > 0) {
-      this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
-      if (performance.now() - start > DISPATCH_BUDGET_MS) break;
-    }
-    if (this.#pending.length > 0) this.#queueDrain();
-  };
-
   /** Everything received is delivered before the tasks hear that the host is gone. */
   #drainAll(): void {
     while (this.#pending.length > 0) this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
@@ -191,7 +182,6 @@ export class HostClient {
     if (batch.ids.length > 0 && this.#state !== 'gone') {
       this.#creditBytes += batch.bytes;
       this.#creditItems += batch.ids.length;
-      this.#queueEndTurn();
     }
   }
 
