@@ -3,6 +3,16 @@ import { build } from 'esbuild';
 
 /** Node packages stay external: users install them with the package. comlink is bundled (its ESM has no exports map). */
 const external = ['ws', 'piscina', 'bufferutil', 'utf-8-validate'];
+/** Browser builds: ES modules in dist/browser. */
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  sourcemap: true,
+  logLevel: 'warning',
+  outdir: 'dist/browser',
+};
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
 
 await Promise.all([
@@ -22,17 +32,22 @@ await Promise.all([
   build({ ...common, entryPoints: { 'node-thread': 'src/worker/node-thread.ts' }, format: 'esm', outdir: 'dist' }),
   // Browsers: self-contained ES modules (no bare imports); the facade finds worker.js beside itself.
   build({
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'esm',
-    sourcemap: true,
-    logLevel: 'warning',
+    ...browser,
     entryPoints: {
       index: 'src/browser.ts',
       worker: 'src/worker/web-worker.ts',
       'shared-worker': 'src/worker/shared-worker.ts',
     },
-    outdir: 'dist/browser',
+  }),
+  // Browsers' `/global`: imports the facade beside it rather than holding a second copy.
+  build({
+    ...browser,
+    entryPoints: { global: 'src/browser-global.ts' },
+    plugins: [
+      {
+        name: 'facade-beside',
+        setup: (b) => b.onResolve({ filter: /^\.\/browser\.js$/ }, () => ({ path: './index.js', external: true })),
+      },
+    ],
   }),
 ]);

@@ -3,11 +3,17 @@
  * the conformance suite runs, *.browser.test.ts): what that mode cannot show. The scenarios run
  * inside the page; their event logs come back for exact assertions here.
  */
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startStaticServer } from './helpers/chromium.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
 let browser: Browser;
 let page: Page;
 let web: { origin: string; close(): Promise<void> };
@@ -93,6 +99,65 @@ describe('browser build (Chromium)', () => {
       script: 'await watch((() => { const t = qq.connectSocket({ url }); t.onOpen(() => t.close()); return t; })());',
     });
     expect(workers).toEqual([`${web.origin}/dist/browser/worker.js`]);
+  });
+
+  it("resolves a bundler's browser imports of the package to self-contained browser modules", async () => {
+    // A consumer project, as a bundler for browsers sees it (the `browser` export condition).
+    const dir = await mkdtemp(join(tmpdir(), 'qq-browser-consumer-'));
+    try {
+      await mkdir(join(dir, 'node_modules'));
+      await symlink(root, join(dir, 'node_modules', 'qq-socket-worker'), 'dir');
+      const result = await build({
+        stdin: {
+          contents: "import { createQQ } from 'qq-socket-worker'; import 'qq-socket-worker/global'; createQQ();",
+          resolveDir: dir,
+        },
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        absWorkingDir: root,
+      });
+      // esbuild names inputs relative to its working directory, the package root.
+      const inputs = Object.keys(result.metafile.inputs).map((path) =>
+        path === '<stdin>' ? path : relative(root, resolve(root, path)),
+      );
+      expect(inputs.sort()).toEqual(['<stdin>', 'dist/browser/global.js', 'dist/browser/index.js']);
+      // Self-contained: nothing left to import (a bare import of a Node module would fail the build).
+      expect(result.outputFiles[0]?.text).not.toMatch(/\bimport\s*\(|\bfrom\s*["']|\brequire\(/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('installs globalThis.qq from /global: unchanged mini-program code runs in the page', async () => {
+    const fresh = await browser.newPage(); // no module loaded yet
+    const requests: string[] = [];
+    fresh.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await fresh.goto(`${web.origin}/`);
+    const log = await fresh.evaluate(`(async () => {
+      await import('/dist/browser/global.js');
+      const log = [];
+      await new Promise((resolve) => {
+        qq.onSocketOpen(() => qq.sendSocketMessage({ data: 'from the global qq', success: (r) => log.push(r.errMsg) }));
+        qq.onSocketMessage(({ data }) => { log.push(data); qq.closeSocket({ code: 1000 }); });
+        qq.onSocketClose(({ code }) => { log.push(code); resolve(); });
+        qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, success: (r) => log.push(r.errMsg) });
+      });
+      await qq.destroy();
+      return log;
+    })()`);
+    await fresh.close();
+    expect(log).toEqual(['connectSocket:ok', 'sendSocketMessage:ok', 'from the global qq', 1000]);
+    // /global holds no second copy of the facade: it imports the one beside it (which a page's
+    // own import of it then reuses).
+    expect(requests.filter((path) => path.endsWith('.js'))).toEqual([
+      '/dist/browser/global.js',
+      '/dist/browser/index.js',
+      '/dist/browser/worker.js',
+    ]);
   });
 
   it('has a host from another build refuse the facade with a clear reason (versioned protocol)', async () => {
