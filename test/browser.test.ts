@@ -16,7 +16,7 @@ import { startWsServer, type TestServer } from './helpers/servers.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 let browser: Browser;
 let page: Page;
-let web: { origin: string; close(): Promise<void> };
+let web: Awaited<ReturnType<typeof startStaticServer>>;
 let server: TestServer;
 let untrusted: TestServer;
 
@@ -158,6 +158,71 @@ describe('browser build (Chromium)', () => {
       '/dist/browser/index.js',
       '/dist/browser/worker.js',
     ]);
+  });
+
+  it.each(['worker', 'shared'])(
+    'loads the %s host from where workerUrl says: relative to the page, absolute, or a URL',
+    async (backend) => {
+      const from = web.requests.length;
+      const log = await page.evaluate(`(async () => {
+        const { createQQ } = await import('/dist/browser/index.js');
+        const log = [];
+        for (const workerUrl of ['moved/worker.js', '/moved/worker.js', new URL('/moved/worker.js', location.href)]) {
+          const qq = createQQ({ backend: ${JSON.stringify(backend)}, workerUrl });
+          await new Promise((resolve) => {
+            const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+            task.onOpen(() => task.send({ data: String(workerUrl) }));
+            task.onMessage(({ data }) => { log.push(data); task.close(); });
+            task.onError(({ errMsg }) => log.push(errMsg));
+            task.onClose(resolve);
+          });
+          await qq.destroy();
+        }
+        return log;
+      })()`);
+      expect(log).toEqual(['moved/worker.js', '/moved/worker.js', `${web.origin}/moved/worker.js`]);
+      // The shared host's script is looked up beside workerUrl; nothing came from dist/.
+      const scripts = web.requests.slice(from).filter((path) => path.endsWith('worker.js'));
+      expect(new Set(scripts)).toEqual(
+        new Set([backend === 'shared' ? '/moved/shared-worker.js' : '/moved/worker.js']),
+      );
+    },
+  );
+
+  it.each([
+    ['worker', 'the worker script', 'worker.js'],
+    ['shared', 'the shared worker script', 'shared-worker.js'],
+  ])(
+    'reports a %s script that does not load as the host dying: error, then close 1006',
+    async (backend, what, file) => {
+      const log = await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      const qq = createQQ({ backend: ${JSON.stringify(backend)}, workerUrl: '/nowhere/worker.js' });
+      const log = [];
+      await new Promise((resolve) => {
+        const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+        task.onOpen(() => log.push('open'));
+        task.onError(({ errMsg }) => log.push({ error: errMsg }));
+        task.onClose((r) => { log.push({ close: r }); resolve(); });
+      });
+      await qq.destroy();
+      return log;
+    })()`);
+      expect(log).toEqual([
+        { error: `socket host died: ${what} ${web.origin}/nowhere/${file} failed to load` },
+        { close: { code: 1006, reason: 'abnormal closure' } },
+      ]);
+    },
+  );
+
+  it('refuses a workerUrl that is no URL, even relative to the page', async () => {
+    const error = await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      try { createQQ({ workerUrl: 'http://[' }); return ''; } catch (e) { return e.name + ': ' + e.message; }
+    })()`);
+    expect(error).toBe(
+      'TypeError: createQQ: options.workerUrl must be a URL, or a string that is one (relative to the page)',
+    );
   });
 
   it('has a host from another build refuse the facade with a clear reason (versioned protocol)', async () => {

@@ -969,17 +969,22 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(await rec.messages(1)).toEqual(['secure']);
     });
 
-    it('takes tls and threads options (browsers: ignored, with one warning each)', () => {
+    it('takes tls, threads and workerUrl options (ignored where they mean nothing, with one warning each)', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       makeQQ({ tls: { rejectUnauthorized: true } });
       makeQQ({ threads: 2 });
+      makeQQ({ workerUrl: 'assets/worker.js' });
+      makeQQ({ workerUrl: new URL('https://cdn.test/worker.js') });
       expect(warn.mock.calls).toEqual(
         browser
           ? [
               ['qq-socket-worker: browsers decide certificate trust themselves; tls is ignored'],
               ["qq-socket-worker: browsers run an instance's sockets in one worker; threads is ignored"],
             ]
-          : [],
+          : [
+              ["qq-socket-worker: Node runs its host from the package's own files; workerUrl is ignored"],
+              ["qq-socket-worker: Node runs its host from the package's own files; workerUrl is ignored"],
+            ],
       );
     });
 

@@ -242,6 +242,7 @@ describe('createQQ options', () => {
     [{ tls: { key: [] } }, 'createQQ: options.tls.key must be a PEM string or Buffer'],
     [{ tls: { rejectUnauthorized: 0 } }, 'createQQ: options.tls.rejectUnauthorized must be a boolean'],
     [{ threads: 0 }, 'createQQ: options.threads must be a positive integer'],
+    [{ workerUrl: 42 }, 'createQQ: options.workerUrl must be a URL, or a string that is one (relative to the page)'],
     ['thread', 'createQQ: options must be an object'],
   ])('throws a TypeError for %j', (options, message) => {
     expect(() => createQQ(options as never)).toThrow(new TypeError(message));

@@ -81,5 +81,5 @@ export const nodePlatform: Platform = {
   releaseIdle: releaseIdlePools,
   threads: poolThreads,
   headersIgnored: false,
-  ignoredOptions: {},
+  ignoredOptions: { workerUrl: "Node runs its host from the package's own files" },
 };

@@ -11,11 +11,21 @@ import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
 
-/** The worker script beside this module (the built dist/browser/worker.js). */
-const defaultWorkerUrl = (): URL => new URL('./worker.js', import.meta.url);
+/**
+ * Where the worker scripts are: beside this module (the built dist/browser/worker.js and
+ * shared-worker.js; written as `new URL('./…', import.meta.url)` literally, so that a bundler
+ * that follows that pattern finds them), or where `workerUrl` says, relative to the page, with shared-worker.js beside it.
+ */
+function scripts(workerUrl: string | URL | undefined): { worker: URL; shared: URL } {
+  if (workerUrl === undefined) {
+    return { worker: new URL('./worker.js', import.meta.url), shared: new URL('./shared-worker.js', import.meta.url) };
+  }
+  const worker = new URL(workerUrl, globalThis.location?.href);
+  return { worker, shared: new URL('./shared-worker.js', worker) };
+}
 
-function workerLink(config: HostConfig, workerUrl: string | URL | undefined): HostLink {
-  const worker = new Worker(workerUrl ?? defaultWorkerUrl(), { type: 'module', name: 'qq-socket-worker' });
+function workerLink(config: HostConfig, url: URL): HostLink {
+  const worker = new Worker(url, { type: 'module', name: 'qq-socket-worker' });
   const data = new MessageChannel();
   const control = new MessageChannel();
   const ended = new Promise<void>((resolve, reject) => {
@@ -25,7 +35,8 @@ function workerLink(config: HostConfig, workerUrl: string | URL | undefined): Ho
     });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      reject(new Error(event.message || 'the worker failed'));
+      // An error in the worker carries its message; a script that failed to load, none.
+      reject(new Error(event.message || `the worker script ${url} failed to load`));
     });
   });
   ended.catch(() => {}); // the client reports it
@@ -46,14 +57,14 @@ let warnedNoSharedWorker = false;
  * pagehide: the shared host, waiting for the same lock, then shuts this tab's host down, closing
  * its sockets and releasing its shares, even if the tab died without a word.
  */
-function sharedLink(config: HostConfig, workerUrl: string | URL | undefined): HostLink {
+function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): HostLink {
   const SharedWorkerCtor = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
   if (SharedWorkerCtor === undefined) {
     if (!warnedNoSharedWorker) console.warn('qq-socket-worker: SharedWorker is not available; using backend worker');
     warnedNoSharedWorker = true;
-    return workerLink(config, workerUrl);
+    return workerLink(config, urls.worker);
   }
-  const url = new URL('./shared-worker.js', workerUrl ?? import.meta.url);
+  const url = urls.shared;
   const worker = new SharedWorkerCtor(url, { type: 'module', name: 'qq-socket-worker' });
   const port = worker.port;
   const data = new MessageChannel();
@@ -80,7 +91,8 @@ function sharedLink(config: HostConfig, workerUrl: string | URL | undefined): Ho
           .catch(() => {}); // aborted: the host ended cleanly
       }
     });
-    worker.addEventListener('error', () => reject(new Error('the shared worker failed')));
+    // Errors inside a shared worker stay there: this fires only when its script failed to load.
+    worker.addEventListener('error', () => reject(new Error(`the shared worker script ${url} failed to load`)));
   });
   const finish = () => {
     finished = true;
@@ -130,7 +142,9 @@ export const browserPlatform: Platform = {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     workers++;
     const link =
-      options.backend === 'shared' ? sharedLink(config, options.workerUrl) : workerLink(config, options.workerUrl);
+      options.backend === 'shared'
+        ? sharedLink(config, scripts(options.workerUrl))
+        : workerLink(config, scripts(options.workerUrl).worker);
     const dispose = link.dispose;
     link.dispose = () => {
       workers--;

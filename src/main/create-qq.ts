@@ -41,6 +41,20 @@ const optionError = (name: string, expected: string): TypeError =>
 
 const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 
+/** A URL, or a string that parses as one against the page (where there is a page to resolve against). */
+const isWorkerUrl = (value: unknown): boolean => {
+  if (value instanceof URL) return true;
+  if (typeof value !== 'string') return false;
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  if (page === undefined) return true; // Node: the option is ignored there
+  try {
+    new URL(value, page);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const isPem = (value: unknown): boolean =>
   typeof value === 'string' || (typeof value === 'object' && value !== null && ArrayBuffer.isView(value));
 const pemText = (value: unknown): string =>
@@ -86,8 +100,8 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
   const backend = o.backend ?? 'auto';
   const names = ['auto', ...platform.backends];
   if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
-  if (o.workerUrl !== undefined && typeof o.workerUrl !== 'string' && !(o.workerUrl instanceof URL)) {
-    throw optionError('workerUrl', 'a string or URL');
+  if (o.workerUrl !== undefined && !isWorkerUrl(o.workerUrl)) {
+    throw optionError('workerUrl', 'a URL, or a string that is one (relative to the page)');
   }
   if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
     throw optionError('maxConnections', 'a positive integer');

@@ -16,11 +16,17 @@ export function launchChromium(): Promise<Browser> {
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
 
-/** Serves the package root's dist/ under /dist/ and an empty page at /. */
-export async function startStaticServer(): Promise<{ origin: string; close(): Promise<void> }> {
+/**
+ * Serves the package root's dist/ under /dist/, dist/browser/ again under /moved/ (files a bundler
+ * moved), and an empty page at /. `requests` lists every path asked for.
+ */
+export async function startStaticServer(): Promise<{ origin: string; requests: string[]; close(): Promise<void> }> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
+  const requests: string[] = [];
   const server = http.createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    let path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    requests.push(path);
+    if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>qq-socket-worker test</title>');
       return;
@@ -39,6 +45,7 @@ export async function startStaticServer(): Promise<{ origin: string; close(): Pr
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     origin: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
