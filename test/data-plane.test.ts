@@ -7,9 +7,15 @@ import http from 'node:http';
 import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { MessageChannel } from 'node:worker_threads';
 import { createQQ, type QQ } from 'qq-socket-worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { type Batch, readBatch } from '../src/shared/batch.js';
+import { type HostEvent, PROTOCOL_VERSION } from '../src/shared/protocol.js';
+import { Host } from '../src/worker/host.js';
+import { nodeSocketFactory } from '../src/worker/node-socket.js';
+import { clock, nodeScheduling } from '../src/worker/run-host.js';
 import { callbacks, record } from './helpers/record.js';
 
 /** Sizes that straddle every threshold: empty, tiny, the slab/transfer border (16 KiB), frames' 126/64 KiB. */
@@ -266,6 +272,79 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
     if (backend === 'thread') expect((after.pauses as number) - (before.pauses as number)).toBeGreaterThan(0);
     expect((logs.at(-1) as FloodLog).drains).toBeGreaterThan(0); // real TCP backpressure reached the server
     task.close();
+  });
+});
+
+describe('a batch the host cannot post', () => {
+  it("is onError + onClose(1006) for the tasks it carried events of, not a line in a worker's console", async () => {
+    // A host over a real MessagePort and a real socket; the first batch with messages is posted
+    // with a transfer list the port refuses (a real DataCloneError), standing for a bug of ours.
+    const { port1, port2 } = new MessageChannel();
+    const seen: unknown[] = [];
+    let refused = 0;
+    const closed = new Promise<void>((resolve) => {
+      port2.on('message', (batch: Batch<HostEvent>) =>
+        readBatch(
+          batch,
+          () => seen.push('message'),
+          (frame) => {
+            if (frame.type === 'error') seen.push({ error: frame.errMsg });
+            if (frame.type === 'close') {
+              seen.push({ close: frame.code, reason: frame.reason });
+              resolve();
+            }
+          },
+        ),
+      );
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const host = new Host(
+      { protocolVersion: PROTOCOL_VERSION, maxPayload: 1 << 28, tls: undefined },
+      {
+        factory: nodeSocketFactory,
+        post: (batch, transfer) => {
+          const refuse = refused === 0 && batch.ids.length > 0 && transfer.length > 0;
+          if (refuse) refused++;
+          port1.postMessage(batch, refuse ? [...transfer, transfer[0] as ArrayBuffer] : transfer);
+        },
+        ...nodeScheduling,
+        clock,
+        setTimer: (fn, ms) => setTimeout(fn, ms),
+        clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      },
+      () => {},
+    );
+    host.receive({
+      ids: [],
+      data: [],
+      slab: undefined,
+      control: [
+        {
+          type: 'connect',
+          id: 1,
+          url: `${url}/mixed/3000`,
+          headers: {},
+          protocols: [],
+          tcpNoDelay: true,
+          perMessageDeflate: false,
+          timeout: 5000,
+          share: false,
+          at: 0,
+        },
+      ],
+      bytes: 0,
+      items: 0,
+    });
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]); // a loss never closes
+    port1.close();
+    expect(refused).toBe(1);
+    // Nothing after the loss: the task hears why, then its close.
+    expect(seen.filter((e) => e !== 'message')).toEqual([
+      { error: 'socket host could not deliver events: Transfer list contains duplicate ArrayBuffer' },
+      { close: 1006, reason: 'abnormal closure' },
+    ]);
+    expect(errors.mock.calls[0]?.[0]).toBe('qq-socket-worker host: a batch could not be posted');
+    expect(host.stats().inFlightItems).toBe(seen.filter((e) => e === 'message').length); // the lost ones were given back
   });
 });
 

@@ -94,6 +94,12 @@ export const PING_FLOOD = 'too many pings awaiting a pong: the server is floodin
 export const fellBehind = (items: number, mib: number): string =>
   `the page fell behind: over ${items} messages or ${mib} MiB were waiting for it`;
 
+/**
+ * onError errMsg when the host could not post a batch of this task's events to the page (the
+ * messages in it are lost, so the task is closed: nothing is lost silently).
+ */
+export const undeliverable = (why: string): string => `socket host could not deliver events: ${why}`;
+
 /** onError errMsg prefix when the host (worker) that owned the socket went away. */
 export const hostDied = (why: string): string => `socket host died: ${why}`;
 

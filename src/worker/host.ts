@@ -4,7 +4,14 @@
  */
 
 import { type AsciiText, type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, DESTROY_REASON, errors, fellBehind } from '../shared/errors.js';
+import {
+  ABNORMAL_CLOSURE_REASON,
+  CONNECTION_LOST,
+  DESTROY_REASON,
+  errors,
+  fellBehind,
+  undeliverable,
+} from '../shared/errors.js';
 import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
 import { FlowControl, OVERRUN_BYTES, OVERRUN_ITEMS, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
@@ -147,9 +154,18 @@ class Connection implements SocketHandlers, Pausable {
 
   /** Flow control: the facade stopped taking messages that this socket cannot stop reading. */
   overrun(): void {
+    this.#stopDelivering(fellBehind(OVERRUN_ITEMS, OVERRUN_BYTES / (1024 * 1024)));
+  }
+
+  /** Events of this task were lost on their way to the facade: it hears so, and closes. */
+  lost(errMsg: string): void {
+    this.#stopDelivering(errMsg);
+  }
+
+  #stopDelivering(errMsg: string): void {
     if (this.state === 'closed' || this.#overrun) return;
     this.#overrun = true;
-    this.#drop(fellBehind(OVERRUN_ITEMS, OVERRUN_BYTES / (1024 * 1024)));
+    this.#drop(errMsg);
   }
 
   error(errMsg: string, closeCode?: number): void {
@@ -233,12 +249,13 @@ export class Host {
   readonly #connections = new Map<number, Connection>();
   #ending = false;
   #ended = false;
+  #postFailing = false;
   readonly #onEnd: () => void;
 
   constructor(config: HostConfig, runtime: HostRuntime, onEnd: () => void) {
     this.config = config;
     this.runtime = runtime;
-    this.outbox = new Outbox(runtime.post, runtime.schedule, runtime.later);
+    this.outbox = new Outbox(runtime.post, this.#postFailed, runtime.schedule, runtime.later);
     this.#onEnd = onEnd;
   }
 
@@ -291,6 +308,36 @@ export class Host {
         command satisfies never; // a new command type must be handled above
     }
   }
+
+  /**
+   * A batch could not be posted: each task it carried events for is told (onError, then
+   * onClose 1006) in the next batch; a task whose close was in it gets that close this way, and
+   * an `ended` frame goes again. Only our own code fills batches, so this is a bug's last line.
+   */
+  #postFailed = (batch: Batch<HostEvent>, error: unknown): void => {
+    console.error('qq-socket-worker host: a batch could not be posted', error);
+    if (this.#postFailing) return; // the replacement frames failed too: nothing more to try
+    this.#postFailing = true;
+    const errMsg = undeliverable(String((error as Error)?.message ?? error));
+    this.flow.credit(batch.bytes, batch.ids.length); // those messages will never be dispatched
+    const ids = new Set<number>(batch.ids);
+    let ended = false;
+    for (const frame of batch.control) {
+      if (frame.type === 'ended') ended = true;
+      else ids.add(frame.id);
+    }
+    for (const id of ids) {
+      const connection = this.#connections.get(id);
+      if (connection !== undefined) connection.lost(errMsg);
+      else {
+        this.outbox.push({ type: 'error', id, errMsg });
+        this.outbox.push({ type: 'close', id, code: 1006, reason: ABNORMAL_CLOSURE_REASON });
+      }
+    }
+    if (ended) this.outbox.push({ type: 'ended' });
+    this.outbox.flush(); // now: an `ended` host closes its ports right after this
+    this.#postFailing = false;
+  };
 
   /** Called by a connection once it reached `closed`. */
   forget(id: number): void {

@@ -9,6 +9,9 @@ import type { Received } from './host.js';
 /** Posts one batch with its transfer list. */
 export type PostBatch = (batch: Batch<HostEvent>, transfer: ArrayBuffer[]) => void;
 
+/** Told of a batch that could not be posted (it is lost), with why. */
+export type PostFailed = (batch: Batch<HostEvent>, error: unknown) => void;
+
 /**
  * Runs `fn` at the end of the current task: queueMicrotask, so that everything one socket read
  * produced goes out in one post (thousands of messages in a flood), without waiting a loop turn
@@ -34,11 +37,13 @@ export class Outbox {
   #gathered = false;
   #batches = 0;
   readonly #post: PostBatch;
+  readonly #failed: PostFailed;
   readonly #schedule: Scheduler;
   readonly #later: Scheduler | undefined;
 
-  constructor(post: PostBatch, schedule: Scheduler, later?: Scheduler) {
+  constructor(post: PostBatch, failed: PostFailed, schedule: Scheduler, later?: Scheduler) {
     this.#post = post;
+    this.#failed = failed;
     this.#schedule = schedule;
     this.#later = later;
   }
@@ -95,7 +100,11 @@ export class Outbox {
     this.#acks.clear();
     const [batch, transfer] = builder.take();
     this.#batches++;
-    this.#post(batch, transfer);
+    try {
+      this.#post(batch, transfer);
+    } catch (error) {
+      this.#failed(batch, error); // e.g. a DataCloneError: say so to the tasks, not to a console
+    }
   };
 
   /** Batches posted so far, for stats. */
