@@ -591,6 +591,20 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       });
     });
 
+    it('puts the sends made before close() on the wire before the close frame', async () => {
+      const qq = makeQQ();
+      const { task, rec } = await open(qq);
+      const before = (await server.closes()).length;
+      task.send({ data: 'one' });
+      task.send({ data: Uint8Array.of(2) });
+      task.send({ data: 'three' });
+      task.close({ code: 4000, reason: 'bye' });
+      await rec.closed;
+      await server.closed(before + 1);
+      expect((await server.closes()).at(-1)).toEqual({ code: 4000, reason: 'bye' });
+      expect(await server.lastReceived()).toEqual(['one', [2], 'three']);
+    });
+
     it('validates close code and reason', async () => {
       const qq = makeQQ();
       const { task, rec } = await open(qq);

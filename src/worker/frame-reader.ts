@@ -58,7 +58,7 @@ export function textOf(bytes: Buffer, start = 0, end = bytes.length): string | A
 }
 
 /** RFC 6455 5.2: the largest header (2 + 8 length + 4 mask). */
-const MAX_HEADER_BYTES = 14;
+export const MAX_HEADER_BYTES = 14;
 const OPCODE_CONTINUATION = 0x0;
 const OPCODE_TEXT = 0x1;
 const OPCODE_BINARY = 0x2;

@@ -199,8 +199,13 @@ class Connection implements SocketHandlers, Pausable {
       outbox.ack(this.#id, errors.sendAborted());
       return;
     }
-    this.#socket.send(payload, (error) => outbox.ack(this.#id, error ? errors.sendAborted() : undefined));
+    this.#socket.send(payload, this.#sent);
   }
+
+  /** A send's outcome (one function for all of them: no closure per send). */
+  #sent = (error?: Error | null): void => {
+    this.#host.outbox.ack(this.#id, error ? errors.sendAborted() : undefined);
+  };
 
   /** The facade's close(): a handshake in progress is aborted and reports the requested code. */
   requestClose(code: number, reason: string): void {

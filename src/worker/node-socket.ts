@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
+import { FrameWriter } from './frame-writer.js';
 import type { HostSocket, SocketFactory } from './host.js';
 import { clock } from './run-host.js';
 
@@ -33,6 +34,7 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
   let socketError: string | undefined;
   let header: Record<string, string> = {};
   let reader: FrameReader | undefined;
+  let writer: FrameWriter | undefined;
 
   const ws = new WebSocket(frame.url, frame.protocols, {
     headers: frame.headers,
@@ -78,6 +80,8 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     if (ws.extensions === '' && receiver !== undefined) {
       reader = readInFront(receiver, config.maxPayload, (data) => handlers.message(data));
     }
+    // The same for sends (frame-writer.ts); with an extension, ws frames them.
+    if (ws.extensions === '' && raw !== undefined) writer = new FrameWriter(raw);
     handlers.open(header, ws.protocol, connectEnd);
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -100,6 +104,10 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
 
   const socket: HostSocket = {
     send(data, done) {
+      if (writer !== undefined && ws.readyState === WebSocket.OPEN) {
+        writer.add(data, done);
+        return;
+      }
       try {
         ws.send(data, { binary: typeof data !== 'string' }, done);
       } catch (error) {
@@ -107,9 +115,11 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
       }
     },
     close(code, reason) {
+      writer?.flush(); // the frames sent before the close go first
       ws.close(code, reason);
     },
     abort() {
+      writer?.flush();
       ws.terminate();
     },
     pause() {
