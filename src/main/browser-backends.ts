@@ -13,8 +13,9 @@ import type { Platform } from './platform.js';
 
 /**
  * Where the worker scripts are: beside this module (the built dist/browser/worker.js and
- * shared-worker.js; written as `new URL('./…', import.meta.url)` literally, so that a bundler
- * that follows that pattern finds them), or where `workerUrl` says, relative to the page, with shared-worker.js beside it.
+ * shared-worker.js, written as `new URL('./…', import.meta.url)` literally so that a bundler
+ * that follows that pattern finds them), or where `workerUrl` says (relative to the page), with
+ * shared-worker.js beside it.
  */
 function scripts(workerUrl: string | URL | undefined): { worker: URL; shared: URL } {
   if (workerUrl === undefined) {

@@ -1,13 +1,14 @@
 /**
- * The send side's counterpart of frame-reader.ts: the host writes the data frames of one batch of
- * sends to a socket itself, as one buffer in one write, in front of ws's sender.
+ * The send side's counterpart of frame-reader.ts: the host writes the data frames of a batch of
+ * sends to a socket itself, in a few large writes, in front of ws's sender.
  *
  * ws writes each frame as its own header and payload chunks (a cork, two writes, an uncork), and
  * keeps both chunks and a callback in the socket's write queue while the kernel's buffer is full:
  * ~300 bytes of host memory per pending 16-byte send, and a writev syscall per frame. This writer
- * encodes every frame of the current task (RFC 6455 5.2: FIN, opcode, length, a random mask key,
- * the masked payload) into one buffer and writes it once at the end of the task, so a pending send
- * costs its frame's bytes and one array slot, and a batch of sends one syscall.
+ * encodes the frames of the current task (RFC 6455 5.2: FIN, opcode, length, a random mask key,
+ * the masked payload) into 64 KiB buffers, each written once it is full and the last at the end
+ * of the task: a pending send costs its frame's bytes and one array slot, and a batch of small
+ * sends one syscall.
  *
  * The socket adapter uses it only where ws writes synchronously (no extension negotiated: ws would
  * compress asynchronously, and a frame written meanwhile would overtake). Everything else ws

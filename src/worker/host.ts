@@ -94,8 +94,11 @@ class Connection implements SocketHandlers, Pausable {
   #timer: unknown;
   #shutdownTimer: unknown;
   #errored = false;
-  /** The facade fell too far behind a socket that cannot pause: nothing more is delivered. */
-  #overrun = false;
+  /**
+   * Nothing more is delivered to the facade: it fell too far behind a socket that cannot pause,
+   * or a batch of this task's events could not be posted.
+   */
+  #stopped = false;
   /** The close event to report whatever the socket says (our abort, our protocol-error frame). */
   #override: { code: number; reason?: string } | undefined;
 
@@ -136,7 +139,7 @@ class Connection implements SocketHandlers, Pausable {
   }
 
   message(data: Received): void {
-    if (this.state === 'closed' || this.#overrun) return;
+    if (this.state === 'closed' || this.#stopped) return;
     this.#host.flow.delivered(this.#host.outbox.message(this.#id, data), this);
   }
 
@@ -163,8 +166,8 @@ class Connection implements SocketHandlers, Pausable {
   }
 
   #stopDelivering(errMsg: string): void {
-    if (this.state === 'closed' || this.#overrun) return;
-    this.#overrun = true;
+    if (this.state === 'closed' || this.#stopped) return;
+    this.#stopped = true;
     this.#drop(errMsg);
   }
 
