@@ -44,10 +44,12 @@ const pool = Buffer.alloc(POOL_BYTES);
 let poolAt = POOL_BYTES;
 
 /**
- * Frames go out in writes of about this size: a buffer this large is filled, written when the
- * next frame does not fit, and a fresh one started (never grown and copied). A larger frame gets a
- * buffer of its own size.
+ * Output buffers are filled, written when the next frame does not fit, and followed by a fresh
+ * one (never grown and copied). A task's first is small (a round trip's one message must not cost
+ * a 64 KiB allocation, and its GC); each next one is twice as large, up to CHUNK_BYTES, so a
+ * flood goes out in 64 KiB writes. A larger frame gets a buffer of its own size.
  */
+const FIRST_BYTES = 1024;
 const CHUNK_BYTES = 64 * 1024;
 
 /** What the writer writes to: a net or TLS socket. */
@@ -60,6 +62,8 @@ export class FrameWriter {
   readonly #mask: Mask;
   #out: Buffer | undefined;
   #used = 0;
+  /** The size of the next output buffer. */
+  #size = FIRST_BYTES;
   /** One callback per frame in `#out`, run once the write is done (with its error, if any). */
   #done: Array<(error?: Error | null) => void> = [];
   #queued = false;
@@ -116,6 +120,7 @@ export class FrameWriter {
   flush = (): void => {
     this.#queued = false;
     this.#write();
+    this.#size = FIRST_BYTES;
   };
 
   #write(): void {
@@ -136,7 +141,8 @@ export class FrameWriter {
     const out = this.#out;
     if (out !== undefined && this.#used + n <= out.length) return out;
     this.#write();
-    const fresh = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
+    const fresh = Buffer.allocUnsafe(Math.max(this.#size, n));
+    this.#size = Math.min(this.#size * 2, CHUNK_BYTES);
     this.#out = fresh;
     return fresh;
   }
