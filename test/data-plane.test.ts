@@ -111,6 +111,13 @@ afterAll(async () => {
 
 const run = promisify(execFile);
 
+/** Runs `code` as an ES module in a fresh Node process from the package root; resolves with its output. */
+async function nodeModule(code: string, options: { timeout: number; env?: NodeJS.ProcessEnv }): Promise<string> {
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd, ...options });
+  return stdout;
+}
+
 const debug = (qq: QQ) =>
   (qq as unknown as Record<symbol, { stats(): Promise<Record<string, number>> }>)[
     Symbol.for('qq-socket-worker.debug')
@@ -355,12 +362,8 @@ describe('memory of moved buffers (thread)', () => {
     // per batch, this flood ran 8-9 mark-compacts (and 1 scavenge) on the main thread; with it,
     // none (and ~20 scavenges). A fresh process, so that nothing else allocates there.
     const n = 10_000;
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `
+    const stdout = await nodeModule(
+      `
         import { PerformanceObserver, constants } from 'node:perf_hooks';
         import { createQQ } from 'qq-socket-worker';
         const qq = createQQ({ backend: 'thread' });
@@ -381,9 +384,8 @@ describe('memory of moved buffers (thread)', () => {
           console.log(JSON.stringify({ bytes, ...gcs }));
           await qq.destroy();
         });
-        `,
-      ],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 },
+      `,
+      { timeout: 60_000 },
     );
     const result = JSON.parse(stdout) as { bytes: number; major: number; minor: number };
     expect(result.bytes).toBe(n * 64 * 1024);
@@ -393,13 +395,8 @@ describe('memory of moved buffers (thread)', () => {
 
 describe('without the native bufferutil', () => {
   it('masks and unmasks correctly on the pure-JS path', async () => {
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `
+    const stdout = await nodeModule(
+      `
         import { WebSocketServer } from 'ws';
         import { createQQ } from 'qq-socket-worker';
         const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -418,9 +415,8 @@ describe('without the native bufferutil', () => {
         }
         console.log(JSON.stringify(out));
         wss.close();
-        `,
-      ],
-      { cwd: root, env: { ...process.env, WS_NO_BUFFER_UTIL: '1' }, timeout: 15_000 },
+      `,
+      { env: { ...process.env, WS_NO_BUFFER_UTIL: '1' }, timeout: 15_000 },
     );
     expect(JSON.parse(stdout)).toEqual([true, true]);
   });

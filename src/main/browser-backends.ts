@@ -14,15 +14,14 @@ import type { Platform } from './platform.js';
 /**
  * Where the worker scripts are: beside this module (the built dist/browser/worker.js and
  * shared-worker.js, written as `new URL('./…', import.meta.url)` literally so that a bundler
- * that follows that pattern finds them), or where `workerUrl` says (relative to the page), with
- * shared-worker.js beside it.
+ * that follows that pattern finds them), or where `workerUrl` says, with shared-worker.js beside
+ * it.
  */
-function scripts(workerUrl: string | URL | undefined): { worker: URL; shared: URL } {
+function scripts(workerUrl: URL | undefined): { worker: URL; shared: URL } {
   if (workerUrl === undefined) {
     return { worker: new URL('./worker.js', import.meta.url), shared: new URL('./shared-worker.js', import.meta.url) };
   }
-  const worker = new URL(workerUrl, globalThis.location?.href);
-  return { worker, shared: new URL('./shared-worker.js', worker) };
+  return { worker: workerUrl, shared: new URL('./shared-worker.js', workerUrl) };
 }
 
 function workerLink(config: HostConfig, url: URL): HostLink {
@@ -142,10 +141,8 @@ export const browserPlatform: Platform = {
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     workers++;
-    const link =
-      options.backend === 'shared'
-        ? sharedLink(config, scripts(options.workerUrl))
-        : workerLink(config, scripts(options.workerUrl).worker);
+    const urls = scripts(options.workerUrl);
+    const link = options.backend === 'shared' ? sharedLink(config, urls) : workerLink(config, urls.worker);
     const dispose = link.dispose;
     link.dispose = () => {
       workers--;

@@ -33,7 +33,7 @@ interface ResolvedOptions {
   maxPayload: number;
   tls: TlsConfig | undefined;
   threads: number;
-  workerUrl: string | URL | undefined;
+  workerUrl: URL | undefined;
 }
 
 const optionError = (name: string, expected: string): TypeError =>
@@ -41,19 +41,23 @@ const optionError = (name: string, expected: string): TypeError =>
 
 const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 
-/** A URL, or a string that parses as one against the page (where there is a page to resolve against). */
-const isWorkerUrl = (value: unknown): boolean => {
-  if (value instanceof URL) return true;
-  if (typeof value !== 'string') return false;
+/**
+ * `workerUrl` resolved against the page, once: a URL, or a string that is one relative to the
+ * page. Where there is no page (Node, which ignores the option) a string is not resolved.
+ * @throws TypeError when it is neither.
+ */
+function resolveWorkerUrl(value: unknown): URL | undefined {
+  if (value === undefined) return undefined;
+  const refuse = () => optionError('workerUrl', 'a URL, or a string that is one (relative to the page)');
+  if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
   const page = (globalThis as { location?: { href: string } }).location?.href;
-  if (page === undefined) return true; // Node: the option is ignored there
+  if (page === undefined) return value instanceof URL ? value : undefined;
   try {
-    new URL(value, page);
-    return true;
+    return new URL(value, page);
   } catch {
-    return false;
+    throw refuse();
   }
-};
+}
 
 const isPem = (value: unknown): boolean =>
   typeof value === 'string' || (typeof value === 'object' && value !== null && ArrayBuffer.isView(value));
@@ -100,9 +104,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
   const backend = o.backend ?? 'auto';
   const names = ['auto', ...platform.backends];
   if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
-  if (o.workerUrl !== undefined && !isWorkerUrl(o.workerUrl)) {
-    throw optionError('workerUrl', 'a URL, or a string that is one (relative to the page)');
-  }
+  const workerUrl = resolveWorkerUrl(o.workerUrl);
   if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
     throw optionError('maxConnections', 'a positive integer');
   }
@@ -134,7 +136,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     tls: resolveTls(o.tls),
     threads: o.threads ?? 1,
-    workerUrl: o.workerUrl,
+    workerUrl,
   };
 }
 

@@ -6,7 +6,8 @@ import type { HostLink, TurnScheduler } from './client.js';
 export interface LinkOptions {
   backend: string;
   threads: number;
-  workerUrl: string | URL | undefined;
+  /** Where the worker scripts are, resolved against the page (browsers). */
+  workerUrl: URL | undefined;
 }
 
 export interface Platform {

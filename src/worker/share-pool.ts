@@ -9,12 +9,11 @@ import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
 import type { HostSocket, Received, SocketFactory, SocketHandlers } from './host.js';
 
 /** A holder's own copy of a message's bytes. */
-const copyOf = (data: Exclude<Received, string>): Received =>
-  data instanceof Uint8Array
-    ? new Uint8Array(data)
-    : data instanceof ArrayBuffer
-      ? data.slice(0)
-      : { ascii: new Uint8Array(data.ascii) };
+function copyOf(data: Exclude<Received, string>): Received {
+  if (data instanceof Uint8Array) return new Uint8Array(data);
+  if (data instanceof ArrayBuffer) return data.slice(0);
+  return { ascii: new Uint8Array(data.ascii) };
+}
 
 interface Shared {
   socket: HostSocket;
