@@ -341,6 +341,19 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       ]);
     });
 
+    it('takes a timeout of 0, or past what a timer holds (2^31 ms, Infinity), as none', async () => {
+      // setTimeout fires such delays at once: each would time out before the late handshake.
+      const qq = makeQQ({ connectTimeout: 2 ** 40 });
+      const tasks = [0, 2 ** 31, Number.POSITIVE_INFINITY, undefined].map((timeout) =>
+        record(qq.connectSocket({ url: `${server.url}/late/300/close/4000/done`, timeout })),
+      );
+      for (const rec of tasks) {
+        const events = await rec.closed;
+        expect(events.map((e) => e.event)).toEqual(['open', 'close']);
+        expect(events[1]).toEqual({ event: 'close', code: 4000, reason: 'done' });
+      }
+    });
+
     it('allows maxConnections live tasks and frees a slot when one reaches CLOSED', async () => {
       const qq = makeQQ();
       const tasks = await Promise.all([1, 2, 3, 4, 5].map(() => open(qq)));

@@ -62,6 +62,12 @@ export type Clock = () => number;
 /** How long `shutdown` waits for closing handshakes before dropping connections. */
 const SHUTDOWN_GRACE_MS = 1000;
 
+/**
+ * The longest delay setTimeout keeps (Node and browsers fire a longer one at once). A handshake
+ * timeout of 0, or of more than this (Infinity included), is no timeout.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The runtime pieces a host needs. */
 export interface HostRuntime {
   factory: SocketFactory;
@@ -115,7 +121,9 @@ class Connection implements SocketHandlers, Pausable {
   /** Opens the socket. Separate from the constructor: a factory may report failure synchronously. */
   start(frame: ConnectFrame): void {
     const host = this.#host;
-    this.#timer = host.runtime.setTimer(this.#onTimeout, frame.timeout);
+    if (frame.timeout > 0 && frame.timeout <= MAX_TIMER_MS) {
+      this.#timer = host.runtime.setTimer(this.#onTimeout, frame.timeout);
+    }
     try {
       this.#socket = host.runtime.factory(frame, host.config, this);
     } catch (error) {

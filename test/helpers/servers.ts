@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -53,6 +54,7 @@ export interface TestServer {
  * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
  * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
  * - `/silent`: accepts, reads, never answers.
+ * - `/late/<ms>/<rest>`: answers the handshake after ms, then behaves as `/<rest>`.
  */
 function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: ServerLog, index: number): void {
   const [, kind = 'echo', a = '', b = ''] = path.split('/');
@@ -137,6 +139,11 @@ export async function startWsServer(
       return;
     }
     if (path.startsWith('/silent')) return; // never answer the handshake
+    const late = /^\/late\/(\d+)(.*)$/.exec(path);
+    if (late) setTimeout(() => accept(req, socket, head, late[2] as string), Number(late[1]));
+    else accept(req, socket, head, path);
+  });
+  const accept = (req: http.IncomingMessage, socket: Duplex, head: Buffer, path: string): void => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const index = log.accepted++;
       log.open++;
@@ -157,7 +164,7 @@ export async function startWsServer(
       });
       behave(ws, path, req, log, index);
     });
-  });
+  };
   const rawSockets = new Set<net.Socket>();
   web.on('connection', (s: net.Socket) => {
     rawSockets.add(s);
