@@ -158,6 +158,16 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       await record(task).opened;
     });
 
+    it('refuses a url with a fragment, even an empty one (RFC 6455 section 3)', async () => {
+      const qq = makeQQ();
+      for (const url of [`${server.url}/echo#part`, `${server.url}/echo#`, `${server.url}#`]) {
+        await expectRefused(qq, { url }, `connectSocket:fail invalid url "${url}"`);
+      }
+      // A '#' escaped in the path or query is no fragment.
+      const task = qq.connectSocket({ url: `${server.url}/echo?tag=%23a` });
+      await record(task).opened;
+    });
+
     it('with requireSecure refuses ws:// with the invalid url message and accepts wss://', async () => {
       const qq = makeQQ({ requireSecure: true, ...runtime.trust });
       await expectRefused(qq, { url: `${server.url}/echo` }, `connectSocket:fail invalid url "${server.url}/echo"`);

@@ -66,7 +66,7 @@ describe('allowedHosts and requireSecure', () => {
     const denied = 'connectSocket:fail url not in domain list';
     const cases: Array<[string, string]> = [
       ['wss://allowed.test@evil.test/', denied], // userinfo is not the host
-      ['wss://evil.test#@allowed.test/', denied],
+      ['wss://evil.test#@allowed.test/', 'connectSocket:fail invalid url "wss://evil.test#@allowed.test/"'],
       ['wss://evil.test\\@allowed.test/', denied],
       ['wss://evil.test/?allowed.test', denied],
       ['wss://allowed.test.evil.test/', denied],

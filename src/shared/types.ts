@@ -21,7 +21,7 @@ export interface ConnectSocketSuccessResult extends GeneralCallbackResult {
 }
 
 export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResult> {
-  /** `ws://` or `wss://` url. */
+  /** `ws://` or `wss://` url, without a fragment. */
   url: string;
   /** Handshake headers (Node only). `Referer` is refused. */
   header?: Record<string, unknown>;

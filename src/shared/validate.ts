@@ -56,7 +56,8 @@ export function checkUrl(url: unknown, policy: UrlPolicy): Checked<string> {
   }
   const scheme = parsed.protocol; // always lower-cased by the URL parser
   if (scheme !== 'wss:' && (scheme !== 'ws:' || policy.requireSecure)) return bad(errors.invalidUrl(url));
-  if (parsed.hostname === '') return bad(errors.invalidUrl(url));
+  // RFC 6455 section 3: no fragment, not even an empty one (which leaves `hash` empty).
+  if (parsed.hostname === '' || parsed.href.includes('#')) return bad(errors.invalidUrl(url));
   if (policy.allowedHosts !== undefined && !hostAllowed(parsed.hostname, policy.allowedHosts)) {
     return bad(errors.notInDomainList());
   }
