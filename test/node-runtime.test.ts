@@ -23,10 +23,18 @@ interface Debug {
 }
 const debug = (qq: QQ) => (qq as unknown as Record<symbol, Debug>)[Symbol.for('qq-socket-worker.debug')] as Debug;
 
-/** Runs a script in a fresh Node process from the package root; resolves with its output once it exits. */
-async function node(flag: '--input-type=module' | '--input-type=commonjs', code: string, timeout = 15_000) {
+/**
+ * Runs a script in a fresh Node process from the package root (with `preload` required first, in
+ * every thread); resolves with its output once it exits.
+ */
+async function node(
+  flag: '--input-type=module' | '--input-type=commonjs',
+  code: string,
+  { timeout = 15_000, preload }: { timeout?: number; preload?: string } = {},
+) {
   const started = Date.now();
-  const { stdout } = await run(process.execPath, [flag, '-e', code], { cwd: root, timeout });
+  const args = [...(preload === undefined ? [] : ['-r', preload]), flag, '-e', code];
+  const { stdout } = await run(process.execPath, args, { cwd: root, timeout });
   return { stdout, ms: Date.now() - started };
 }
 
@@ -126,6 +134,56 @@ describe('leaving nothing behind', () => {
     await qq.destroy();
     expect(debug(qq).threads()).toBe(0);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort')).toEqual([]);
+  });
+});
+
+describe('tcpNoDelay', () => {
+  it('sets TCP_NODELAY on the socket as asked, off by default (ws turns it on for every socket)', async () => {
+    // A real socket's setNoDelay, spied on in the host's thread; the last call on a socket wins.
+    const { stdout } = await node(
+      '--input-type=module',
+      `
+      import { WebSocketServer } from 'ws';
+      import { createQQ } from 'qq-socket-worker';
+      const calls = [];
+      const spy = new BroadcastChannel('qq-socket-worker.nodelay-spy');
+      spy.onmessage = (event) => calls.push(event.data);
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => wss.once('listening', r));
+      const ports = new Map();
+      wss.on('connection', (ws, req) => ports.set(req.url, req.socket.remotePort));
+      const url = 'ws://127.0.0.1:' + wss.address().port;
+      const result = {};
+      for (const backend of ['inline', 'thread']) {
+        const qq = createQQ({ backend });
+        for (const [name, tcpNoDelay] of [['on', true], ['off', false], ['default', undefined]]) {
+          const path = '/' + backend + '-' + name;
+          const task = qq.connectSocket({ url: url + path, tcpNoDelay });
+          await new Promise((r) => task.onOpen(r));
+          // ws's call and ours, both made before the open event left the host (a second at most
+          // for the spy's channel to catch up; without our call the diff below says so).
+          const mine = () => calls.filter((c) => c.port === ports.get(path));
+          for (let i = 0; i < 200 && mine().length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+          result[path] = mine().map((c) => c.noDelay);
+          task.close();
+          await new Promise((r) => task.onClose(r));
+        }
+        await qq.destroy();
+      }
+      console.log(JSON.stringify(result));
+      spy.close();
+      wss.close();
+      `,
+      { preload: fileURLToPath(new URL('./fixtures/nodelay-spy.cjs', import.meta.url)) },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      '/inline-on': [true, true],
+      '/inline-off': [true, false],
+      '/inline-default': [true, false],
+      '/thread-on': [true, true],
+      '/thread-off': [true, false],
+      '/thread-default': [true, false],
+    });
   });
 });
 
