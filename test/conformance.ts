@@ -460,6 +460,38 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(errors).toHaveBeenCalled();
     });
 
+    it('logs a call refused at once when it gave no callback to hear it, and nothing else', async () => {
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const qq = makeQQ({ maxConnections: 1 });
+      const { task } = await open(qq);
+      task.send('hello' as never); // the browser WebSocket's style
+      task.send({ data: 42 as never });
+      task.close({ code: 1001 });
+      qq.connectSocket({ url: 'http://127.0.0.1/' });
+      qq.connectSocket({ url: `${server.url}/echo` }); // one too many
+      const heard = callbacks();
+      task.send({ data: 5 as never, ...heard });
+      await heard.done;
+      await settle();
+      expect(errors.mock.calls).toEqual([
+        ['qq-socket-worker: sendSocketMessage:fail parameter error: parameter should be Object instead of String'],
+        ['qq-socket-worker: sendSocketMessage:fail data must be string or ArrayBuffer'],
+        ['qq-socket-worker: closeSocket:fail invalid code'],
+        ['qq-socket-worker: connectSocket:fail invalid url "http://127.0.0.1/"'],
+        ['qq-socket-worker: connectSocket:fail exceed max concurrent count 1'],
+      ]);
+      // Accepted sends that fail with the close are told by onClose, not logged one by one.
+      const rec = record(task);
+      for (let i = 0; i < 100; i++) task.send({ data: 'x' });
+      task.close();
+      await rec.closed;
+      task.send({ data: 'late' });
+      await settle();
+      expect(errors.mock.calls.slice(5)).toEqual([
+        ['qq-socket-worker: SocketTask.send:fail SocketTask.readyState is not OPEN'],
+      ]);
+    });
+
     it('never fires an event synchronously inside the call that registered the listener', async () => {
       const qq = makeQQ();
       const { task } = await open(qq);

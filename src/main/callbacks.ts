@@ -21,10 +21,21 @@ export interface Reply {
 const noop = (): void => {};
 
 /**
- * The reply of a call that gave no callback: nothing to report. Shared, so that a flood of
- * `send({ data })` allocates no reply per message (nor a result to hand it).
+ * Nothing to report: an accepted send that gave no callback (a failure after acceptance comes
+ * with onClose). Shared, so that a flood of `send({ data })` allocates no reply per message (nor
+ * a result to hand it).
  */
 export const NO_REPLY: Reply = Object.freeze({ ok: noop, fail: noop });
+
+/**
+ * The reply of a call that gave no callback: a failure is logged with console.error (as the
+ * globals' unawaited rejections are), so that a call refused at once, such as
+ * `task.send('text')`, a bad url or one connection too many, is never silent.
+ */
+export const UNHEARD: Reply = Object.freeze({
+  ok: noop,
+  fail: (errMsg: string) => console.error(`qq-socket-worker: ${errMsg}`),
+});
 
 const hasCallback = (option: unknown): option is Record<string, unknown> =>
   isOptionsObject(option) &&
@@ -32,7 +43,7 @@ const hasCallback = (option: unknown): option is Record<string, unknown> =>
 
 /** A reply through the success/fail/complete of `option` (anything may be passed). */
 export function callbackReply(option: unknown): Reply {
-  if (!hasCallback(option)) return NO_REPLY;
+  if (!hasCallback(option)) return UNHEARD;
   const { success, fail, complete } = option;
   let done = false;
   return {

@@ -19,7 +19,7 @@ import type {
   SocketTask,
 } from '../shared/types.js';
 import { checkClose, checkSendData, isOptionsObject, utf8ByteLength } from '../shared/validate.js';
-import { callbackReply, NO_REPLY, type Reply, safeCall, soon } from './callbacks.js';
+import { callbackReply, NO_REPLY, type Reply, safeCall, soon, UNHEARD } from './callbacks.js';
 
 /** Results by event name. */
 export interface EventResults {
@@ -206,7 +206,7 @@ export class SocketTaskImpl implements SocketTask {
       return;
     }
     const { post, range, bytes } = prepare(checked.value, option.transfer === true);
-    this.#pendingReplies.push(reply);
+    this.#pendingReplies.push(reply === UNHEARD ? NO_REPLY : reply);
     this.#pendingBytes.push(bytes);
     this.#buffered += bytes;
     if (range === undefined) {
