@@ -215,6 +215,73 @@ describe('browser build (Chromium)', () => {
     },
   );
 
+  it('starts its host when the library comes from another origin (a CDN): shared falls back to worker, saying why', async () => {
+    // localhost is this server under another origin; a page may not start a worker from there.
+    const cdn = web.origin.replace('127.0.0.1', 'localhost');
+    const log = await page.evaluate(`(async () => {
+      const { createQQ } = await import(${JSON.stringify(`${cdn}/dist/browser/index.js`)});
+      const log = [];
+      const warn = console.warn;
+      console.warn = (text) => log.push({ warn: text });
+      try {
+        for (const backend of ['worker', 'shared', 'shared']) {
+          const qq = createQQ({ backend });
+          await new Promise((resolve) => {
+            const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+            task.onOpen(() => task.send({ data: backend }));
+            task.onMessage(({ data }) => { log.push(data); task.close(); });
+            task.onError(({ errMsg }) => log.push({ error: errMsg }));
+            task.onClose(resolve);
+          });
+          await qq.destroy();
+        }
+      } catch (e) { log.push({ threw: e.name + ': ' + e.message }); }
+      console.warn = warn;
+      return log;
+    })()`);
+    expect(log).toEqual([
+      'worker',
+      {
+        warn: `qq-socket-worker: a SharedWorker must come from the page's origin, and ${cdn}/dist/browser/shared-worker.js does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`,
+      },
+      'shared',
+      'shared', // warned once
+    ]);
+  });
+
+  it('never throws from connectSocket when a worker cannot be constructed: the host died, the next one starts', async () => {
+    // A browser that refuses workers to this page (as a sandboxed one does), by its constructor.
+    const log = await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      const qq = createQQ({ backend: 'worker' });
+      const log = [];
+      const connect = () => new Promise((resolve) => {
+        const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+        task.onOpen(() => { log.push('open'); task.close(); });
+        task.onError(({ errMsg }) => log.push({ error: errMsg }));
+        task.onClose(({ code }) => { log.push({ close: code }); resolve(); });
+      });
+      const RealWorker = Worker;
+      window.Worker = function () { throw new DOMException('workers are not allowed here', 'SecurityError'); };
+      try {
+        await connect();
+      } catch (e) {
+        log.push({ threw: e.name + ': ' + e.message });
+      } finally {
+        window.Worker = RealWorker;
+      }
+      await connect();
+      await qq.destroy();
+      return log;
+    })()`);
+    expect(log).toEqual([
+      { error: 'socket host died: workers are not allowed here' },
+      { close: 1006 },
+      'open',
+      { close: 1000 },
+    ]);
+  });
+
   it('refuses a workerUrl that is no URL, even relative to the page', async () => {
     const error = await page.evaluate(`(async () => {
       const { createQQ } = await import('/dist/browser/index.js');

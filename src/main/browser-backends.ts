@@ -24,8 +24,33 @@ function scripts(workerUrl: URL | undefined): { worker: URL; shared: URL } {
   return { worker: workerUrl, shared: new URL('./shared-worker.js', workerUrl) };
 }
 
+/**
+ * Whether `url` is on the page's origin (where a page may start workers from). `self.origin`, not
+ * `location.origin`: a sandboxed page's origin is opaque ('null') whatever its URL.
+ */
+const onPageOrigin = (url: URL): boolean => {
+  const origin = (globalThis as { origin?: string }).origin;
+  return origin === undefined || url.origin === origin;
+};
+
+/**
+ * A module worker running the script at `url`. A page may start a worker only from its own
+ * origin; for a script elsewhere (the library imported from a CDN), a same-origin blob: module
+ * imports it, which needs the same CORS the page's import of this module needed.
+ */
+function startWorker(url: URL): Worker {
+  const options: WorkerOptions = { type: 'module', name: 'qq-socket-worker' };
+  if (onPageOrigin(url)) return new Worker(url, options);
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
+  try {
+    return new Worker(shim, options);
+  } finally {
+    URL.revokeObjectURL(shim); // the constructor has resolved it
+  }
+}
+
 function workerLink(config: HostConfig, url: URL): HostLink {
-  const worker = new Worker(url, { type: 'module', name: 'qq-socket-worker' });
+  const worker = startWorker(url);
   const data = new MessageChannel();
   const control = new MessageChannel();
   const ended = new Promise<void>((resolve, reject) => {
@@ -51,6 +76,7 @@ interface LockManager {
 }
 
 let warnedNoSharedWorker = false;
+let warnedOtherOrigin = false;
 
 /**
  * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
@@ -65,6 +91,16 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
     return workerLink(config, urls.worker);
   }
   const url = urls.shared;
+  if (!onPageOrigin(url)) {
+    // A SharedWorker must come from the page's origin, and a blob: one would be this tab's alone.
+    if (!warnedOtherOrigin) {
+      console.warn(
+        `qq-socket-worker: a SharedWorker must come from the page's origin, and ${url} does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`,
+      );
+    }
+    warnedOtherOrigin = true;
+    return workerLink(config, urls.worker);
+  }
   const worker = new SharedWorkerCtor(url, { type: 'module', name: 'qq-socket-worker' });
   const port = worker.port;
   const data = new MessageChannel();

@@ -11,8 +11,9 @@ import {
   isOptionsObject,
 } from '../shared/validate.js';
 import { callbackReply, soon } from './callbacks.js';
-import { HostClient } from './client.js';
+import { HostClient, type HostLink } from './client.js';
 import { GlobalBinding } from './global-binding.js';
+import { failedLink } from './link.js';
 import type { Platform } from './platform.js';
 import { type EventName, type EventResults, SocketTaskImpl, type TaskOwner } from './socket-task.js';
 
@@ -219,7 +220,12 @@ class QQInstance implements TaskOwner {
       maxPayload: this.#options.maxPayload,
       tls: this.#options.tls,
     };
-    const link = this.#platform.link(config, this.#options);
+    let link: HostLink;
+    try {
+      link = this.#platform.link(config, this.#options);
+    } catch (error) {
+      link = failedLink(String((error as Error)?.message ?? error)); // never a throw from connectSocket
+    }
     this.#client = new HostClient(link, this.#platform.schedule);
     return this.#client;
   }

@@ -56,3 +56,16 @@ export function inlineLink(config: HostConfig, factory: SocketFactory, schedulin
   const ended = runHost({ config, data: data.port2, control: control.port2 }, { factory, crash, scheduling });
   return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
 }
+
+/**
+ * The link to a host that could not be started (a worker constructor threw): the host is dead
+ * from the start, so each task gets onError (`socket host died: <why>`) and onClose(1006), and
+ * the next connectSocket tries again.
+ */
+export function failedLink(why: string): HostLink {
+  const data = new MessageChannel();
+  const control = new MessageChannel();
+  const ended = Promise.reject(new Error(why));
+  ended.catch(() => {}); // the client reports it
+  return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
+}

@@ -17,8 +17,9 @@ export function launchChromium(): Promise<Browser> {
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
 
 /**
- * Serves the package root's dist/ under /dist/, dist/browser/ again under /moved/ (files a bundler
- * moved), and an empty page at /. `requests` lists every path asked for.
+ * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
+ * under /moved/ (files a bundler moved), and an empty page at /. `requests` lists every path asked
+ * for.
  */
 export async function startStaticServer(): Promise<{ origin: string; requests: string[]; close(): Promise<void> }> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +38,13 @@ export async function startStaticServer(): Promise<{ origin: string; requests: s
     }
     try {
       const body = await readFile(join(root, path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+      // CORS: a page of another origin may import the build, as from a CDN.
+      res
+        .writeHead(200, {
+          'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+          'access-control-allow-origin': '*',
+        })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
