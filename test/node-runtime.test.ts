@@ -3,10 +3,10 @@
  * points (import, require, /global), and createQQ's option checks.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createQQ, type QQ } from 'qq-socket-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,51 @@ describe('leaving nothing behind', () => {
     await qq.destroy();
     expect(debug(qq).threads()).toBe(0);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort')).toEqual([]);
+  });
+});
+
+describe('workerUrl (a bundled app that moved node-thread.js)', () => {
+  it('runs the host from the script it names: a path, a relative path or a file: URL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qq-thread-'));
+    try {
+      await symlink(join(root, 'node_modules'), join(dir, 'node_modules')); // ws, as the app has it
+      const script = join(dir, 'node-thread.js');
+      // The copy notes each time a thread loads it.
+      const mark =
+        "\nimport { appendFileSync as mark } from 'node:fs';\nmark(new URL('./loads', import.meta.url), 'x');\n";
+      await writeFile(script, (await readFile(join(root, 'dist', 'node-thread.js'), 'utf8')) + mark);
+      const echoes = [];
+      for (const workerUrl of [script, relative(process.cwd(), script), pathToFileURL(script)]) {
+        const qq = createQQ({ backend: 'thread', workerUrl });
+        const task = qq.connectSocket({ url: `${server.url}/echo` });
+        const rec = record(task);
+        await rec.opened;
+        task.send({ data: String(workerUrl) });
+        echoes.push(...(await rec.messages(1)));
+        await qq.destroy(); // ends the pool: the next instance loads the script again
+      }
+      expect(echoes).toEqual([script, relative(process.cwd(), script), pathToFileURL(script).href]);
+      expect(await readFile(join(dir, 'loads'), 'utf8')).toBe('xxx');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a script that is not there as the host dying: error, then close 1006', async () => {
+    const missing = join(tmpdir(), 'qq-nowhere', 'node-thread.js');
+    const qq = createQQ({ backend: 'thread', workerUrl: missing });
+    try {
+      const events = await record(qq.connectSocket({ url: `${server.url}/echo` })).closed;
+      expect(events).toEqual([
+        {
+          event: 'error',
+          errMsg: `socket host died: the worker script ${pathToFileURL(missing).href} failed to load: no such file`,
+        },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+    } finally {
+      await qq.destroy();
+    }
   });
 });
 
@@ -300,7 +345,11 @@ describe('createQQ options', () => {
     [{ tls: { key: [] } }, 'createQQ: options.tls.key must be a PEM string or Buffer'],
     [{ tls: { rejectUnauthorized: 0 } }, 'createQQ: options.tls.rejectUnauthorized must be a boolean'],
     [{ threads: 0 }, 'createQQ: options.threads must be a positive integer'],
-    [{ workerUrl: 42 }, 'createQQ: options.workerUrl must be a URL, or a string that is one (relative to the page)'],
+    [{ workerUrl: 42 }, 'createQQ: options.workerUrl must be a file: URL or a path (of node-thread.js)'],
+    [
+      { workerUrl: 'https://cdn.test/node-thread.js' },
+      'createQQ: options.workerUrl must be a file: URL or a path (of node-thread.js)',
+    ],
     ['thread', 'createQQ: options must be an object'],
   ])('throws a TypeError for %j', (options, message) => {
     expect(() => createQQ(options as never)).toThrow(new TypeError(message));

@@ -3,6 +3,9 @@
  * task (pools are shared by every instance of the process with the same settings); `inline` runs
  * the same host on this thread, over the same ports.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { HostConfig } from '../shared/protocol.js';
@@ -22,18 +25,27 @@ interface PoolEntry {
   pool: Piscina;
   hosts: number;
 }
-const pools = new Map<number, PoolEntry>();
+/** Pools by thread count and host script. */
+const pools = new Map<string, PoolEntry>();
 
-/** The worker file beside this module (the built dist/node-thread.js). */
-const threadFile = (): string => new URL('./node-thread.js', import.meta.url).href;
+/** The host's script beside this module (the built dist/node-thread.js). */
+const threadFile = (): URL => new URL('./node-thread.js', import.meta.url);
 
-/** Starts a host on a pool thread. */
-export function threadLink(config: HostConfig, threads: number): HostLink {
-  let entry = pools.get(threads);
+/**
+ * Starts a host on a pool thread, from `script` (workerUrl: a bundled app that moved
+ * node-thread.js) or the package's own.
+ */
+export function threadLink(config: HostConfig, threads: number, script = threadFile()): HostLink {
+  // A missing script would fail in the thread with a module-loader message naming piscina.
+  if (script.protocol === 'file:' && !existsSync(fileURLToPath(script))) {
+    throw new Error(`the worker script ${script.href} failed to load: no such file`);
+  }
+  const key = `${threads} ${script.href}`;
+  let entry = pools.get(key);
   if (entry === undefined) {
     entry = {
       pool: new Piscina({
-        filename: threadFile(),
+        filename: script.href,
         minThreads: 0,
         maxThreads: threads,
         concurrentTasksPerWorker: HOSTS_PER_THREAD,
@@ -43,7 +55,7 @@ export function threadLink(config: HostConfig, threads: number): HostLink {
       }),
       hosts: 0,
     };
-    pools.set(threads, entry);
+    pools.set(key, entry);
   }
   const held = entry;
   held.hosts++;
@@ -76,10 +88,24 @@ export const poolThreads = (): number => [...pools.values()].reduce((n, entry) =
 export const nodePlatform: Platform = {
   backends: ['thread', 'inline'],
   link: (config, options) =>
-    options.backend === 'inline' ? inlineLink(config, nodeSocketFactory) : threadLink(config, options.threads),
+    options.backend === 'inline'
+      ? inlineLink(config, nodeSocketFactory)
+      : threadLink(config, options.threads, options.workerUrl),
   schedule: setImmediate,
   releaseIdle: releaseIdlePools,
   threads: poolThreads,
+  workerUrl: {
+    what: 'a file: URL or a path (of node-thread.js)',
+    resolve(value) {
+      // A scheme (two letters or more: 'C:' is a Windows drive, a path) makes it a URL.
+      if (value instanceof URL || /^[a-z][a-z0-9+.-]+:/i.test(value)) {
+        const url = new URL(value);
+        if (url.protocol !== 'file:') throw new TypeError('not a file: URL');
+        return url;
+      }
+      return pathToFileURL(resolve(value));
+    },
+  },
   headersIgnored: false,
-  ignoredOptions: { workerUrl: "Node runs its host from the package's own files" },
+  ignoredOptions: {},
 };

@@ -192,6 +192,10 @@ export const browserPlatform: Platform = {
   },
   releaseIdle: async () => {},
   threads: () => workers,
+  workerUrl: {
+    what: 'a URL, or a string that is one (relative to the page)',
+    resolve: (value) => new URL(value, (globalThis as { location?: { href: string } }).location?.href),
+  },
   headersIgnored: true,
   ignoredOptions: {
     tls: 'browsers decide certificate trust themselves',

@@ -43,18 +43,15 @@ const optionError = (name: string, expected: string): TypeError =>
 const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 
 /**
- * `workerUrl` resolved against the page, once: a URL, or a string that is one relative to the
- * page. Where there is no page (Node, which ignores the option) a string is not resolved.
- * @throws TypeError when it is neither.
+ * `workerUrl` resolved once, as the platform reads it (browsers: against the page; Node: a file
+ * URL or path). @throws TypeError when it is not one.
  */
-function resolveWorkerUrl(value: unknown): URL | undefined {
+function resolveWorkerUrl(value: unknown, platform: Platform): URL | undefined {
   if (value === undefined) return undefined;
-  const refuse = () => optionError('workerUrl', 'a URL, or a string that is one (relative to the page)');
+  const refuse = () => optionError('workerUrl', platform.workerUrl.what);
   if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
-  const page = (globalThis as { location?: { href: string } }).location?.href;
-  if (page === undefined) return value instanceof URL ? value : undefined;
   try {
-    return new URL(value, page);
+    return platform.workerUrl.resolve(value);
   } catch {
     throw refuse();
   }
@@ -105,7 +102,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
   const backend = o.backend ?? 'auto';
   const names = ['auto', ...platform.backends];
   if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
-  const workerUrl = resolveWorkerUrl(o.workerUrl);
+  const workerUrl = resolveWorkerUrl(o.workerUrl, platform);
   if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
     throw optionError('maxConnections', 'a positive integer');
   }

@@ -67,5 +67,9 @@ export function failedLink(why: string): HostLink {
   const control = new MessageChannel();
   const ended = Promise.reject(new Error(why));
   ended.catch(() => {}); // the client reports it
-  return linkPorts(data.port1, control.port1, ended, () => {}, [data.port2, control.port2]);
+  // No host ever took the other ends (Node would not report them closed): close them with ours.
+  return linkPorts(data.port1, control.port1, ended, () => {
+    data.port2.close();
+    control.port2.close();
+  });
 }

@@ -6,7 +6,7 @@ import type { HostLink, TurnScheduler } from './client.js';
 export interface LinkOptions {
   backend: string;
   threads: number;
-  /** Where the worker scripts are, resolved against the page (browsers). */
+  /** Where the host's script is (see {@link Platform.workerUrl}); undefined: the package's own. */
   workerUrl: URL | undefined;
 }
 
@@ -20,13 +20,18 @@ export interface Platform {
   releaseIdle(): Promise<void>;
   /** Host threads alive in this process (diagnostics and leak tests). */
   threads(): number;
+  /**
+   * How `workerUrl` is read here: `what` it must be (for the TypeError), and `resolve`, which
+   * turns a URL or string into the script's URL or throws. Browsers: relative to the page; Node: a
+   * file: URL or a path, relative to the working directory.
+   */
+  workerUrl: { what: string; resolve(value: URL | string): URL };
   /** Browsers cannot set handshake headers: connectSocket ignores them, with one warning per instance. */
   headersIgnored: boolean;
   /**
    * createQQ options this runtime has no use for, each with why: given one, createQQ warns once
    * (`qq-socket-worker: <why>; <name> is ignored`). Browsers decide certificate trust themselves
-   * (`tls`) and run an instance's sockets in one worker (`threads`); Node loads its host from the
-   * package (`workerUrl`).
+   * (`tls`) and run an instance's sockets in one worker (`threads`).
    */
-  ignoredOptions: Partial<Record<'tls' | 'threads' | 'workerUrl', string>>;
+  ignoredOptions: Partial<Record<'tls' | 'threads', string>>;
 }
