@@ -31,7 +31,7 @@ export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResul
   tcpNoDelay?: boolean;
   /** Negotiate permessage-deflate (Node only). @default false */
   perMessageDeflate?: boolean;
-  /** Handshake timeout in ms. @default the instance's `connectTimeout` */
+  /** Handshake timeout in ms; 0, or more than 2^31 - 1, is none. @default the instance's `connectTimeout` */
   timeout?: number;
   /**
    * Extension, `shared` backend: tabs asking for the same url and protocols get one socket.
@@ -138,8 +138,10 @@ export interface QQOptions {
    */
   backend?: Backend;
   /**
-   * Browsers: where the worker script is, for bundlers that move files.
-   * @default new URL('./worker.js', import.meta.url), beside the module
+   * Where the host's script is, for bundlers that move files. Browsers: the URL of worker.js
+   * (relative to the page), with shared-worker.js beside it. Node: the path (relative to the
+   * working directory) or file: URL of node-thread.js.
+   * @default the package's own, beside the module
    */
   workerUrl?: string | URL;
   /** Most tasks that may be CONNECTING, OPEN or CLOSING at once. @default 5 */
