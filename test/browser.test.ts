@@ -303,6 +303,6 @@ describe('browser build (Chromium)', () => {
         [data.port2, control.port2],
       );
     })`);
-    expect(reply).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 1, facade 999' });
+    expect(reply).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 2, facade 999' });
   });
 });

@@ -109,6 +109,8 @@ export class SocketTaskImpl implements SocketTask {
   #state: ReadyState;
   #protocol = '';
   #buffered = 0;
+  /** What the socket itself still buffers of the sends it took (a browser's WebSocket). */
+  #socketBuffered = 0;
   readonly #sink: CommandSink | undefined;
   readonly #owner: TaskOwner | undefined;
   readonly #listeners: { [K in EventName]: Set<(result: EventResults[K]) => void> } = {
@@ -140,7 +142,7 @@ export class SocketTaskImpl implements SocketTask {
     return this.#state;
   }
   get bufferedAmount(): number {
-    return this.#buffered;
+    return this.#buffered + this.#socketBuffered;
   }
   get protocol(): string {
     return this.#protocol;
@@ -268,6 +270,9 @@ export class SocketTaskImpl implements SocketTask {
       case 'sent':
         this.#settleSends(event.count, event.errMsg);
         return;
+      case 'buffered':
+        if (this.#state !== CLOSED) this.#socketBuffered = event.bytes;
+        return;
       case 'ended':
         return;
       default:
@@ -285,6 +290,7 @@ export class SocketTaskImpl implements SocketTask {
   #finish(code: number, reason: string): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
+    this.#socketBuffered = 0; // what the socket held will not go out now
     this.#settleSends(this.#pendingReplies.length - this.#pendingHead, errors.sendAborted());
     this.#owner?.released(this);
     this.#emit('close', this.#abort ?? { code, reason });

@@ -9,7 +9,7 @@
  */
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Options the facade hands the host when it starts. */
 export interface HostConfig {
@@ -99,13 +99,23 @@ export interface SentEvent {
   errMsg?: string | undefined;
 }
 
+/**
+ * What task `id`'s socket itself still holds of the data handed to it (a browser's WebSocket
+ * buffers sends: its bufferedAmount), at the latest report. Part of the task's bufferedAmount.
+ */
+export interface BufferedEvent {
+  type: 'buffered';
+  id: number;
+  bytes: number;
+}
+
 /** The host's last frame: every socket is closed and the host has ended. */
 export interface EndedEvent {
   type: 'ended';
 }
 
 /** Host → facade, besides messages (batch items). */
-export type HostEvent = OpenEvent | ErrorEvent | CloseEvent | SentEvent | EndedEvent;
+export type HostEvent = OpenEvent | ErrorEvent | CloseEvent | SentEvent | BufferedEvent | EndedEvent;
 
 export interface HostStats {
   sockets: number;

@@ -7,6 +7,12 @@ import { utf8ByteLength } from '../shared/validate.js';
 import type { HostSocket, SocketFactory } from './host.js';
 import { clock } from './run-host.js';
 
+/**
+ * How often a socket whose WebSocket still buffers sends is asked again (browsers have no event
+ * for it): bufferedAmount lags by at most this.
+ */
+const BUFFERED_POLL_MS = 10;
+
 /** ws's words for it, so that both runtimes say the same. */
 const MAX_PAYLOAD_EXCEEDED = 'Max payload size exceeded';
 
@@ -40,14 +46,35 @@ export const browserSocketFactory: SocketFactory = (frame, config, handlers) => 
   // The browser's error event carries no reason; say what we know.
   ws.onerror = () => handlers.error(opened ? 'WebSocket error' : `WebSocket connection to '${frame.url}' failed`);
   ws.onclose = (event: CloseEvent) => handlers.close(event.code, event.reason);
+  // The browser takes a send at once and writes it later: what it still holds is reported as
+  // part of the task's bufferedAmount (with the send's acknowledgement, so the bytes never drop
+  // out of it in between), then polled until it is 0 again.
+  let reported = 0;
+  let polling = false;
+  const report = (): number => {
+    const bytes = ws.readyState === WebSocket.CLOSED ? 0 : ws.bufferedAmount;
+    if (bytes !== reported) {
+      reported = bytes;
+      handlers.buffered?.(bytes);
+    }
+    return bytes;
+  };
+  const poll = () => {
+    polling = report() > 0;
+    if (polling) setTimeout(poll, BUFFERED_POLL_MS);
+  };
   const socket: HostSocket = {
     send(data, done) {
       try {
         ws.send(data as string | ArrayBufferView<ArrayBuffer>);
-        done();
       } catch (error) {
         done(error as Error);
+        return;
       }
+      done();
+      if (report() === 0 || polling) return;
+      polling = true;
+      setTimeout(poll, BUFFERED_POLL_MS);
     },
     close(code, reason) {
       try {

@@ -33,6 +33,11 @@ export interface SocketHandlers {
   /** `closeCode`: the code we put in our own close frame because of what the server sent. */
   error(errMsg: string, closeCode?: number): void;
   close(code: number, reason: string): void;
+  /**
+   * What the socket itself still buffers of what it was handed (a browser's WebSocket: its
+   * bufferedAmount), when that changed. Node's adapter acknowledges a send only once written.
+   */
+  buffered?(bytes: number): void;
 }
 
 /** One socket, as the host drives it. */
@@ -211,6 +216,10 @@ class Connection implements SocketHandlers, Pausable {
       return;
     }
     this.#socket.send(payload, this.#sent);
+  }
+
+  buffered(bytes: number): void {
+    if (this.state === 'open' || this.state === 'closing') this.#host.outbox.buffered(this.#id, bytes);
   }
 
   /** A send's outcome (one function for all of them: no closure per send). */

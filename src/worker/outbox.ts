@@ -3,7 +3,7 @@
  * See design.md "Control plane and data plane" for the measurements behind it.
  */
 import { type Batch, BatchBuilder } from '../shared/batch.js';
-import type { HostEvent, SentEvent } from '../shared/protocol.js';
+import type { BufferedEvent, HostEvent, SentEvent } from '../shared/protocol.js';
 import type { Received } from './host.js';
 
 /** Posts one batch with its transfer list. */
@@ -32,6 +32,8 @@ export class Outbox {
   readonly #builder = new BatchBuilder<HostEvent>();
   /** This batch's acknowledgement frame per task, to count further acks into. */
   readonly #acks = new Map<number, SentEvent>();
+  /** This batch's buffered-amount frame per task, to update. */
+  readonly #buffered = new Map<number, BufferedEvent>();
   #scheduled = false;
   /** This batch already waited for `later` once. */
   #gathered = false;
@@ -85,6 +87,21 @@ export class Outbox {
     this.push(fresh);
   }
 
+  /**
+   * Reports what task `id`'s socket still buffers. Reports of one task merge into the batch's
+   * first one: only the latest amount matters.
+   */
+  buffered(id: number, bytes: number): void {
+    const frame = this.#buffered.get(id);
+    if (frame !== undefined) {
+      frame.bytes = bytes;
+      return;
+    }
+    const fresh: BufferedEvent = { type: 'buffered', id, bytes };
+    this.#buffered.set(id, fresh);
+    this.push(fresh);
+  }
+
   /** Posts whatever is queued now. */
   flush = (): void => {
     this.#scheduled = false;
@@ -98,6 +115,7 @@ export class Outbox {
     }
     this.#gathered = false;
     this.#acks.clear();
+    this.#buffered.clear();
     const [batch, transfer] = builder.take();
     this.#batches++;
     try {

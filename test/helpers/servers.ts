@@ -53,6 +53,8 @@ export interface TestServer {
  * - `/headers`: sends the handshake request headers back as one JSON text message.
  * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
  * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
+ * - `/stall/<ms>`: reads nothing for ms, then counts binary bytes; answers the text `count` with
+ *   `received <bytes>`.
  * - `/silent`: accepts, reads, never answers.
  * - `/late/<ms>/<rest>`: answers the handshake after ms, then behaves as `/<rest>`.
  */
@@ -100,6 +102,18 @@ function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: Ser
     case 'raw':
       (ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from(a, 'hex'));
       break;
+    case 'stall': {
+      // Reads nothing for a while (sends back up on the client), then counts binary bytes.
+      const socket = (ws as unknown as { _socket: net.Socket })._socket;
+      socket.pause();
+      setTimeout(() => socket.resume(), Number(a));
+      let bytes = 0;
+      ws.on('message', (data: Buffer, isBinary) => {
+        if (isBinary) bytes += data.length;
+        else if (data.toString() === 'count') ws.send(`received ${bytes}`);
+      });
+      break;
+    }
   }
 }
 
