@@ -270,6 +270,7 @@ describe('browser build (Chromium)', () => {
       } finally {
         window.Worker = RealWorker;
       }
+      log.push({ workers: qq[Symbol.for('qq-socket-worker.debug')].threads() }); // none was made
       await connect();
       await qq.destroy();
       return log;
@@ -277,6 +278,7 @@ describe('browser build (Chromium)', () => {
     expect(log).toEqual([
       { error: 'socket host died: workers are not allowed here' },
       { close: 1006 },
+      { workers: 0 },
       'open',
       { close: 1000 },
     ]);

@@ -176,9 +176,9 @@ export const browserPlatform: Platform = {
   backends: ['worker', 'shared', 'inline'],
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
-    workers++;
     const urls = scripts(options.workerUrl);
     const link = options.backend === 'shared' ? sharedLink(config, urls) : workerLink(config, urls.worker);
+    workers++; // after: a worker whose constructor threw is not one
     const dispose = link.dispose;
     link.dispose = () => {
       workers--;
