@@ -294,6 +294,49 @@ describe('browser build (Chromium)', () => {
     );
   });
 
+  it("gives a newer build's tabs a shared worker of their own while an older build's tab holds one at the same URL", async () => {
+    const context = await browser.newContext();
+    try {
+      // A tab of the build before: its SharedWorker, under that build's name, runs the URL's
+      // content of that time (a host one protocol version lower).
+      web.olderSharedHost(true);
+      const oldTab = await context.newPage();
+      await oldTab.goto(`${web.origin}/`);
+      const refused = await oldTab.evaluate(`new Promise((resolve) => {
+        window.held = new SharedWorker('/dist/browser/shared-worker.js', { type: 'module', name: 'qq-socket-worker' });
+        const data = new MessageChannel();
+        const control = new MessageChannel();
+        held.port.onmessage = (event) => resolve(event.data);
+        held.port.postMessage(
+          { type: 'qq-host-init', config: { protocolVersion: 2, maxPayload: 1, tls: undefined }, data: data.port2, control: control.port2 },
+          [data.port2, control.port2],
+        );
+      })`);
+      expect(refused).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 1, facade 2' });
+      web.olderSharedHost(false); // the new build is deployed at the same URL
+      const newTab = await context.newPage();
+      await newTab.goto(`${web.origin}/`);
+      const log = await newTab.evaluate(`(async () => {
+        const { createQQ } = await import('/dist/browser/index.js');
+        const qq = createQQ({ backend: 'shared' });
+        const log = [];
+        await new Promise((resolve) => {
+          const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+          task.onOpen(() => task.send({ data: 'new build' }));
+          task.onMessage(({ data }) => { log.push(data); task.close(); });
+          task.onError(({ errMsg }) => log.push({ error: errMsg }));
+          task.onClose(resolve);
+        });
+        await qq.destroy();
+        return log;
+      })()`);
+      expect(log).toEqual(['new build']);
+    } finally {
+      web.olderSharedHost(false);
+      await context.close();
+    }
+  });
+
   it('has a host from another build refuse the facade with a clear reason (versioned protocol)', async () => {
     const reply = await page.evaluate(`new Promise((resolve) => {
       const worker = new Worker('/dist/browser/worker.js', { type: 'module' });

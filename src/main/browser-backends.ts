@@ -3,7 +3,7 @@
  * `shared` in a SharedWorker every tab of the origin reaches, `inline` on this thread. Only this
  * file creates workers in browsers.
  */
-import type { HostConfig } from '../shared/protocol.js';
+import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
 import type { WorkerInit, WorkerReply } from '../worker/web-worker.js';
@@ -101,7 +101,10 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
     warnedOtherOrigin = true;
     return workerLink(config, urls.worker);
   }
-  const worker = new SharedWorkerCtor(url, { type: 'module', name: 'qq-socket-worker' });
+  // The protocol version in the name: a tab of a newer build gets a shared worker of its own
+  // while tabs of the older one still hold theirs (same URL, other code), instead of joining it
+  // and being refused.
+  const worker = new SharedWorkerCtor(url, { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` });
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();

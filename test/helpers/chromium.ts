@@ -21,9 +21,16 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'appli
  * under /moved/ (files a bundler moved), and an empty page at /. `requests` lists every path asked
  * for.
  */
-export async function startStaticServer(): Promise<{ origin: string; requests: string[]; close(): Promise<void> }> {
+export async function startStaticServer(): Promise<{
+  origin: string;
+  requests: string[];
+  /** While on, shared-worker.js is served as an older build's: one protocol version lower. */
+  olderSharedHost(on: boolean): void;
+  close(): Promise<void>;
+}> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const requests: string[] = [];
+  let older = false;
   const server = http.createServer(async (req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     requests.push(path);
@@ -37,7 +44,12 @@ export async function startStaticServer(): Promise<{ origin: string; requests: s
       return;
     }
     try {
-      const body = await readFile(join(root, path));
+      let body: Buffer | string = await readFile(join(root, path));
+      if (older && path === '/dist/browser/shared-worker.js') {
+        body = body
+          .toString()
+          .replace(/var PROTOCOL_VERSION = (\d+);/, (_, v) => `var PROTOCOL_VERSION = ${Number(v) - 1};`);
+      }
       // CORS: a page of another origin may import the build, as from a CDN.
       res
         .writeHead(200, {
@@ -53,6 +65,9 @@ export async function startStaticServer(): Promise<{ origin: string; requests: s
   return {
     origin: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     requests,
+    olderSharedHost: (on) => {
+      older = on;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
