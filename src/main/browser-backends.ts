@@ -75,8 +75,16 @@ interface LockManager {
   request(name: string, options: { signal: AbortSignal }, fn: () => Promise<void>): Promise<void>;
 }
 
-let warnedNoSharedWorker = false;
-let warnedOtherOrigin = false;
+/** Why `shared` cannot run here, so that it runs as `worker` (with one warning each), or undefined. */
+function sharedFallback(url: URL): string | undefined {
+  if ((globalThis as { SharedWorker?: unknown }).SharedWorker === undefined) {
+    return 'SharedWorker is not available; using backend worker';
+  }
+  // A SharedWorker must come from the page's origin, and a blob: one would be this tab's alone.
+  if (onPageOrigin(url)) return undefined;
+  return `a SharedWorker must come from the page's origin, and ${url} does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`;
+}
+const warned = new Set<string>();
 
 /**
  * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
@@ -84,27 +92,17 @@ let warnedOtherOrigin = false;
  * its sockets and releasing its shares, even if the tab died without a word.
  */
 function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): HostLink {
-  const SharedWorkerCtor = (globalThis as { SharedWorker?: typeof SharedWorker }).SharedWorker;
-  if (SharedWorkerCtor === undefined) {
-    if (!warnedNoSharedWorker) console.warn('qq-socket-worker: SharedWorker is not available; using backend worker');
-    warnedNoSharedWorker = true;
-    return workerLink(config, urls.worker);
-  }
   const url = urls.shared;
-  if (!onPageOrigin(url)) {
-    // A SharedWorker must come from the page's origin, and a blob: one would be this tab's alone.
-    if (!warnedOtherOrigin) {
-      console.warn(
-        `qq-socket-worker: a SharedWorker must come from the page's origin, and ${url} does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`,
-      );
-    }
-    warnedOtherOrigin = true;
+  const fallback = sharedFallback(url);
+  if (fallback !== undefined) {
+    if (!warned.has(fallback)) console.warn(`qq-socket-worker: ${fallback}`);
+    warned.add(fallback);
     return workerLink(config, urls.worker);
   }
   // The protocol version in the name: a tab of a newer build gets a shared worker of its own
   // while tabs of the older one still hold theirs (same URL, other code), instead of joining it
   // and being refused.
-  const worker = new SharedWorkerCtor(url, { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` });
+  const worker = new SharedWorker(url, { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` });
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();
