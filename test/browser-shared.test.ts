@@ -107,6 +107,33 @@ describe('shared backend (Chromium, two pages)', () => {
     await server.closed(closed + 1);
   }, 30_000);
 
+  it("counts the shared socket's own buffer in every holder's bufferedAmount, a late joiner's too", async () => {
+    context = await browser.newContext();
+    const a = await openPage(`${server.url}/stall/2000`); // the server reads nothing for 2 s
+    // A sends 48 MiB: all its own at once, then mostly in the browser's WebSocket. Random bytes:
+    // the server takes permessage-deflate, and zeros would shrink to nothing on the wire.
+    await a.evaluate(`(() => {
+      window.ok = 0;
+      const chunk = new Uint8Array(1 << 20);
+      for (let i = 0; i < chunk.length; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
+      for (let i = 0; i < 48; i++) task.send({ data: chunk, success: () => ok++ });
+      window.atOnce = task.bufferedAmount;
+    })()`);
+    expect(await a.evaluate('atOnce')).toBe(48 << 20);
+    await expect.poll(() => a.evaluate('ok'), { timeout: 10_000 }).toBe(48);
+    const b = await openPage(`${server.url}/stall/2000`); // joins while the socket is congested
+    const bufferedOf = (page: Page) => page.evaluate('task.bufferedAmount') as Promise<number>;
+    const [inA, inB] = [await bufferedOf(a), await bufferedOf(b)];
+    expect(inA).toBeGreaterThan(16 << 20);
+    expect(inB).toBeGreaterThan(16 << 20);
+    expect(inB).toBeLessThanOrEqual(inA); // B's report came later: the buffer only drains
+    for (const page of [a, b]) {
+      await expect.poll(() => bufferedOf(page), { timeout: 15_000, interval: 20 }).toBe(0);
+    }
+    await b.evaluate(`task.send({ data: 'count' })`);
+    for (const page of [a, b]) await expectEventually(() => messages(page), [`received ${48 << 20}`]);
+  }, 30_000);
+
   it('releases the share of a page that goes without a pagehide (its Web Lock frees)', async () => {
     context = await browser.newContext();
     const closed = server.log.closes.length;

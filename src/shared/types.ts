@@ -112,7 +112,10 @@ export interface SocketTask {
   readonly socketTaskId: number;
   /** Extension: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
   readonly readyState: ReadyState;
-  /** Extension: bytes accepted by `send` and not yet written to the network. */
+  /**
+   * Extension: bytes accepted by `send` and not yet written to the network. In browsers this
+   * includes what the host's WebSocket still holds; with `share: true`, every holder's sends.
+   */
   readonly bufferedAmount: number;
   /** Extension: the sub-protocol the server chose ("" before open or when none). */
   readonly protocol: string;

@@ -20,6 +20,8 @@ interface Shared {
   holders: Set<SocketHandlers>;
   /** The open event, for late joiners. */
   opened: { header: Record<string, string>; protocol: string; connectEnd: number } | undefined;
+  /** What the socket itself last said it buffers (every holder's sends), for late joiners. */
+  buffered: number;
 }
 
 export class SharePool {
@@ -44,7 +46,7 @@ export class SharePool {
     let shared = this.#shares.get(key);
     if (shared === undefined) {
       const holders = new Set<SocketHandlers>();
-      const fresh: Shared = { socket: undefined as unknown as HostSocket, holders, opened: undefined };
+      const fresh: Shared = { socket: undefined as unknown as HostSocket, holders, opened: undefined, buffered: 0 };
       fresh.socket = this.#factory(frame, config, {
         open: (header, protocol, connectEnd) => {
           fresh.opened = { header, protocol, connectEnd };
@@ -55,6 +57,12 @@ export class SharePool {
           // last gets its own copy.
           let left = holders.size;
           for (const h of holders) h.message(typeof data === 'string' || --left === 0 ? data : copyOf(data));
+        },
+        // The socket's buffer is every holder's: each counts it in its bufferedAmount, as it
+        // would count a WebSocket of its own that is congested.
+        buffered: (bytes) => {
+          fresh.buffered = bytes;
+          for (const h of holders) h.buffered?.(bytes);
         },
         error: (errMsg, closeCode) => {
           for (const h of [...holders]) h.error(errMsg, closeCode);
@@ -72,7 +80,10 @@ export class SharePool {
     share.holders.add(handlers);
     if (share.opened !== undefined) {
       const { header, protocol, connectEnd } = share.opened;
-      queueMicrotask(() => handlers.open(header, protocol, connectEnd));
+      queueMicrotask(() => {
+        handlers.open(header, protocol, connectEnd);
+        if (share.buffered > 0) handlers.buffered?.(share.buffered);
+      });
     }
     /** This holder leaves with its own close event; the last one out closes the socket. */
     const leave = (code: number, reason: string, last: (s: HostSocket) => void) => {
