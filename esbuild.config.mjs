@@ -30,14 +30,14 @@ await Promise.all([
   }),
   // The worker-thread host: its own file, loaded by piscina.
   build({ ...common, entryPoints: { 'node-thread': 'src/worker/node-thread.ts' }, format: 'esm', outdir: 'dist' }),
-  // Browsers: self-contained ES modules (no bare imports); the facade finds worker.js beside itself.
+  // Browsers: a self-contained ES module (no bare imports); the facade finds worker.js beside itself.
+  build({ ...browser, entryPoints: { index: 'src/browser.ts' } }),
+  // The worker scripts: plain strict scripts in one function scope, which run as a module worker
+  // and as a classic one alike (a sandboxed page can only start the latter: browser-backends.ts).
   build({
     ...browser,
-    entryPoints: {
-      index: 'src/browser.ts',
-      worker: 'src/worker/web-worker.ts',
-      'shared-worker': 'src/worker/shared-worker.ts',
-    },
+    entryPoints: { worker: 'src/worker/web-worker.ts', 'shared-worker': 'src/worker/shared-worker.ts' },
+    format: 'iife',
   }),
   // Browsers' `/global`: imports the facade beside it rather than holding a second copy.
   build({

@@ -215,38 +215,82 @@ describe('browser build (Chromium)', () => {
     },
   );
 
+  /**
+   * Page code: imports the build from `lib`, echoes one message on `worker`, `shared` and `shared`
+   * again (a fresh instance each), then runs `more` (which may `await echo(qq, data)`); returns
+   * what it saw: echoes, errors, close codes and console.warn texts, in order.
+   */
+  const echoOnEachBackend = (lib: string, more = '') => `(async () => {
+    const { createQQ } = await import(${JSON.stringify(lib)});
+    const log = [];
+    const warn = console.warn;
+    console.warn = (text) => log.push({ warn: text });
+    const echo = (qq, data) => new Promise((resolve) => {
+      const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+      task.onOpen(() => task.send({ data }));
+      task.onMessage(({ data }) => { log.push(data); task.close(); });
+      task.onError(({ errMsg }) => log.push({ error: errMsg }));
+      task.onClose(({ code }) => { log.push({ close: code }); resolve(); });
+    });
+    try {
+      for (const backend of ['worker', 'shared', 'shared']) {
+        const qq = createQQ({ backend });
+        await echo(qq, backend);
+        await qq.destroy();
+      }
+      ${more}
+    } catch (e) { log.push({ threw: e.name + ': ' + e.message }); }
+    console.warn = warn;
+    return log;
+  })()`;
+
   it('starts its host when the library comes from another origin (a CDN): shared falls back to worker, saying why', async () => {
     // localhost is this server under another origin; a page may not start a worker from there.
     const cdn = web.origin.replace('127.0.0.1', 'localhost');
-    const log = await page.evaluate(`(async () => {
-      const { createQQ } = await import(${JSON.stringify(`${cdn}/dist/browser/index.js`)});
-      const log = [];
-      const warn = console.warn;
-      console.warn = (text) => log.push({ warn: text });
-      try {
-        for (const backend of ['worker', 'shared', 'shared']) {
-          const qq = createQQ({ backend });
-          await new Promise((resolve) => {
-            const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
-            task.onOpen(() => task.send({ data: backend }));
-            task.onMessage(({ data }) => { log.push(data); task.close(); });
-            task.onError(({ errMsg }) => log.push({ error: errMsg }));
-            task.onClose(resolve);
-          });
-          await qq.destroy();
-        }
-      } catch (e) { log.push({ threw: e.name + ': ' + e.message }); }
-      console.warn = warn;
-      return log;
-    })()`);
-    expect(log).toEqual([
+    expect(await page.evaluate(echoOnEachBackend(`${cdn}/dist/browser/index.js`))).toEqual([
       'worker',
+      { close: 1000 },
       {
         warn: `qq-socket-worker: a SharedWorker must come from the page's origin, and ${cdn}/dist/browser/shared-worker.js does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`,
       },
       'shared',
+      { close: 1000 },
       'shared', // warned once
+      { close: 1000 },
     ]);
+  });
+
+  it('runs in a sandboxed page (opaque origin): worker echoes, shared falls back to worker saying why', async () => {
+    const sandboxed = await browser.newPage();
+    try {
+      await sandboxed.goto(`${web.origin}/sandboxed`);
+      expect(await sandboxed.evaluate('self.origin')).toBe('null');
+      // The page's own origin is opaque: the build and its worker come from another one.
+      const missing = `${web.origin}/nowhere/worker.js`;
+      const log = await sandboxed.evaluate(
+        echoOnEachBackend(
+          `${web.origin}/dist/browser/index.js`,
+          `const lost = createQQ({ backend: 'worker', workerUrl: ${JSON.stringify(missing)} });
+          await echo(lost, 'never');
+          await lost.destroy();`,
+        ),
+      );
+      expect(log).toEqual([
+        'worker',
+        { close: 1000 },
+        {
+          warn: "qq-socket-worker: this page's origin is opaque (a sandboxed page), and such a page may not use a SharedWorker; using backend worker",
+        },
+        'shared',
+        { close: 1000 },
+        'shared', // warned once
+        { close: 1000 },
+        { error: `socket host died: the worker script ${missing} failed to load` },
+        { close: 1006 },
+      ]);
+    } finally {
+      await sandboxed.close();
+    }
   });
 
   it('never throws from connectSocket when a worker cannot be constructed: the host died, the next one starts', async () => {

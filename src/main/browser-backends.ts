@@ -24,26 +24,36 @@ function scripts(workerUrl: URL | undefined): { worker: URL; shared: URL } {
   return { worker: workerUrl, shared: new URL('./shared-worker.js', workerUrl) };
 }
 
-/**
- * Whether `url` is on the page's origin (where a page may start workers from). `self.origin`, not
- * `location.origin`: a sandboxed page's origin is opaque ('null') whatever its URL.
- */
+/** The page's origin: `self.origin`, not `location.origin`, which a sandboxed page's URL still has. */
+const pageOrigin = (): string | undefined => (globalThis as { origin?: string }).origin;
+
+/** A sandboxed page's origin is opaque: every URL is another origin to it. */
+const OPAQUE_ORIGIN = 'null';
+
+/** Whether `url` is on the page's origin (where a page may start workers from). */
 const onPageOrigin = (url: URL): boolean => {
-  const origin = (globalThis as { origin?: string }).origin;
+  const origin = pageOrigin();
   return origin === undefined || url.origin === origin;
 };
 
 /**
- * A module worker running the script at `url`. A page may start a worker only from its own
- * origin; for a script elsewhere (the library imported from a CDN), a same-origin blob: module
- * imports it, which needs the same CORS the page's import of this module needed.
+ * A worker running the script at `url`. A page may start a worker only from its own origin; for
+ * a script elsewhere (the library imported from a CDN), a same-origin blob: module imports it,
+ * which needs the same CORS the page's import of this module needed. A sandboxed page may start
+ * no module worker from a blob: (Chromium fails it without a word), but a classic one: that one
+ * loads the script with importScripts (worker.js is a plain script, valid as either).
  */
 function startWorker(url: URL): Worker {
-  const options: WorkerOptions = { type: 'module', name: 'qq-socket-worker' };
-  if (onPageOrigin(url)) return new Worker(url, options);
-  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
+  const name = 'qq-socket-worker';
+  if (onPageOrigin(url)) return new Worker(url, { type: 'module', name });
+  const href = JSON.stringify(url.href);
+  const opaque = pageOrigin() === OPAQUE_ORIGIN;
+  const code = opaque
+    ? `try { importScripts(${href}); } catch { postMessage({ type: 'qq-host-refused', reason: 'the worker script ' + ${href} + ' failed to load' }); close(); }`
+    : `import ${href};`;
+  const shim = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
   try {
-    return new Worker(shim, options);
+    return new Worker(shim, { type: opaque ? 'classic' : 'module', name });
   } finally {
     URL.revokeObjectURL(shim); // the constructor has resolved it
   }
@@ -79,6 +89,9 @@ interface LockManager {
 function sharedFallback(url: URL): string | undefined {
   if ((globalThis as { SharedWorker?: unknown }).SharedWorker === undefined) {
     return 'SharedWorker is not available; using backend worker';
+  }
+  if (pageOrigin() === OPAQUE_ORIGIN) {
+    return "this page's origin is opaque (a sandboxed page), and such a page may not use a SharedWorker; using backend worker";
   }
   // A SharedWorker must come from the page's origin, and a blob: one would be this tab's alone.
   if (onPageOrigin(url)) return undefined;
