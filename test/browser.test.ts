@@ -244,6 +244,17 @@ describe('browser build (Chromium)', () => {
     return log;
   })()`;
 
+  /** Runs `fn` on a fresh page served under the Content-Security-Policy `csp`, then closes it. */
+  async function onPageUnder(csp: string, fn: (page: Page) => Promise<void>): Promise<void> {
+    const cspPage = await browser.newPage();
+    try {
+      await cspPage.goto(`${web.origin}/?csp=${encodeURIComponent(csp)}`);
+      await fn(cspPage);
+    } finally {
+      await cspPage.close();
+    }
+  }
+
   it('starts its host when the library comes from another origin (a CDN): shared falls back to worker, saying why', async () => {
     // localhost is this server under another origin; a page may not start a worker from there.
     const cdn = web.origin.replace('127.0.0.1', 'localhost');
@@ -261,9 +272,7 @@ describe('browser build (Chromium)', () => {
   });
 
   it('runs in a sandboxed page (opaque origin): worker echoes, shared falls back to worker saying why', async () => {
-    const sandboxed = await browser.newPage();
-    try {
-      await sandboxed.goto(`${web.origin}/sandboxed`);
+    await onPageUnder('sandbox allow-scripts', async (sandboxed) => {
       expect(await sandboxed.evaluate('self.origin')).toBe('null');
       // The page's own origin is opaque: the build and its worker come from another one.
       const missing = `${web.origin}/nowhere/worker.js`;
@@ -288,9 +297,49 @@ describe('browser build (Chromium)', () => {
         { error: `socket host died: the worker script ${missing} failed to load` },
         { close: 1006 },
       ]);
-    } finally {
-      await sandboxed.close();
-    }
+    });
+  });
+
+  it.each([
+    ['no name list', "require-trusted-types-for 'script'"],
+    ['its policy allowed', "require-trusted-types-for 'script'; trusted-types app qq-socket-worker"],
+  ])('starts its workers in a page that enforces Trusted Types (%s)', async (_, csp) => {
+    await onPageUnder(csp, async (enforcing) => {
+      // The page does enforce them: a plain URL is refused.
+      const plain = `(() => { try { new Worker('/dist/browser/worker.js'); return 'taken'; } catch (e) { return e.name; } })()`;
+      expect(await enforcing.evaluate(plain)).toBe('TypeError');
+      expect(await enforcing.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`))).toEqual([
+        'worker',
+        { close: 1000 },
+        'shared',
+        { close: 1000 },
+        'shared',
+        { close: 1000 },
+      ]);
+    });
+  });
+
+  it("says which Trusted Types policy to allow where the page's CSP does not allow it", async () => {
+    await onPageUnder("require-trusted-types-for 'script'; trusted-types app", async (enforcing) => {
+      const log = await enforcing.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`));
+      // The browser's own words first (Chromium: "Failed to construct 'Worker': This document
+      // requires 'TrustedScriptURL' assignment."), then ours.
+      const refused = (what: string) => ({
+        error: expect.stringMatching(
+          new RegExp(
+            `^socket host died: Failed to construct '${what}': .*TrustedScriptURL.* \\(the page's CSP trusted-types must allow the policy 'qq-socket-worker'\\)$`,
+          ),
+        ),
+      });
+      expect(log).toEqual([
+        refused('Worker'),
+        { close: 1006 },
+        refused('SharedWorker'),
+        { close: 1006 },
+        refused('SharedWorker'),
+        { close: 1006 },
+      ]);
+    });
   });
 
   it('never throws from connectSocket when a worker cannot be constructed: the host died, the next one starts', async () => {

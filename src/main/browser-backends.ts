@@ -36,6 +36,47 @@ const onPageOrigin = (url: URL): boolean => {
   return origin === undefined || url.origin === origin;
 };
 
+/** The Trusted Types policy the library creates to start its workers (a page may list it in CSP). */
+const TRUSTED_TYPES_POLICY = 'qq-socket-worker';
+
+interface ScriptUrlPolicy {
+  createScriptURL(url: string): unknown;
+}
+/** undefined: not asked for yet; null: no Trusted Types here; a string: why the page refused it. */
+let policy: ScriptUrlPolicy | null | string | undefined;
+
+/**
+ * A worker script's URL as the constructors take it. A page that enforces Trusted Types (CSP
+ * `require-trusted-types-for 'script'`) takes only a TrustedScriptURL there: it comes from a
+ * policy of ours, which only ever sees the URLs of our own scripts (beside this module, or the
+ * `workerUrl` the app gave). Where the page's `trusted-types` directive does not allow the name,
+ * the plain URL goes, and a refusal says what to allow.
+ */
+function scriptUrl(url: string): string {
+  if (policy === undefined) {
+    const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: object): ScriptUrlPolicy } })
+      .trustedTypes;
+    try {
+      policy = tt?.createPolicy(TRUSTED_TYPES_POLICY, { createScriptURL: (u: string) => u }) ?? null;
+    } catch {
+      // The page's `trusted-types` directive does not list the name (or a second copy of the
+      // library made it already, which needs 'allow-duplicates').
+      policy = `the page's CSP trusted-types must allow the policy '${TRUSTED_TYPES_POLICY}'`;
+    }
+  }
+  return policy === null || typeof policy === 'string' ? url : (policy.createScriptURL(url) as string);
+}
+
+/** Constructs a worker; a refusal says what the page's Trusted Types would need. */
+function construct<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (typeof policy !== 'string') throw error;
+    throw new Error(`${String((error as Error)?.message ?? error)} (${policy})`);
+  }
+}
+
 /**
  * A worker running the script at `url`. A page may start a worker only from its own origin; for
  * a script elsewhere (the library imported from a CDN), a same-origin blob: module imports it,
@@ -45,7 +86,7 @@ const onPageOrigin = (url: URL): boolean => {
  */
 function startWorker(url: URL): Worker {
   const name = 'qq-socket-worker';
-  if (onPageOrigin(url)) return new Worker(url, { type: 'module', name });
+  if (onPageOrigin(url)) return construct(() => new Worker(scriptUrl(url.href), { type: 'module', name }));
   const href = JSON.stringify(url.href);
   const opaque = pageOrigin() === OPAQUE_ORIGIN;
   const code = opaque
@@ -53,7 +94,7 @@ function startWorker(url: URL): Worker {
     : `import ${href};`;
   const shim = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
   try {
-    return new Worker(shim, { type: opaque ? 'classic' : 'module', name });
+    return construct(() => new Worker(scriptUrl(shim), { type: opaque ? 'classic' : 'module', name }));
   } finally {
     URL.revokeObjectURL(shim); // the constructor has resolved it
   }
@@ -115,7 +156,9 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   // The protocol version in the name: a tab of a newer build gets a shared worker of its own
   // while tabs of the older one still hold theirs (same URL, other code), instead of joining it
   // and being refused.
-  const worker = new SharedWorker(url, { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` });
+  const worker = construct(
+    () => new SharedWorker(scriptUrl(url.href), { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` }),
+  );
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();

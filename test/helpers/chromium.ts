@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'appli
 
 /**
  * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
- * under /moved/ (files a bundler moved), an empty page at / and a sandboxed one at /sandboxed. `requests` lists every path asked
+ * under /moved/ (files a bundler moved), and an empty page at / (`/?csp=<policy>`: under that CSP). `requests` lists every path asked
  * for.
  */
 export async function startStaticServer(): Promise<{
@@ -35,11 +35,11 @@ export async function startStaticServer(): Promise<{
     let path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     requests.push(path);
     if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
-    if (path === '/' || path === '/sandboxed') {
-      // /sandboxed: a page with an opaque origin, as in a sandboxed iframe of an embedding site.
-      const sandbox = path === '/sandboxed' ? { 'content-security-policy': 'sandbox allow-scripts' } : {};
+    if (path === '/') {
+      // `/?csp=<policy>`: the page under that Content-Security-Policy.
+      const csp = new URL(req.url ?? '/', 'http://x').searchParams.get('csp');
       res
-        .writeHead(200, { 'content-type': 'text/html', ...sandbox })
+        .writeHead(200, { 'content-type': 'text/html', ...(csp ? { 'content-security-policy': csp } : {}) })
         .end('<!doctype html><title>qq-socket-worker test</title>');
       return;
     }
