@@ -244,14 +244,17 @@ describe('browser build (Chromium)', () => {
     return log;
   })()`;
 
-  /** Runs `fn` on a fresh page served under the Content-Security-Policy `csp`, then closes it. */
-  async function onPageUnder(csp: string, fn: (page: Page) => Promise<void>): Promise<void> {
-    const cspPage = await browser.newPage();
+  /**
+   * Runs `fn` on a fresh page served as `query` asks (`csp`: under that Content-Security-Policy;
+   * `isolated`: cross-origin isolated), then closes it.
+   */
+  async function onPageWith(query: { csp?: string; isolated?: '1' }, fn: (page: Page) => Promise<void>): Promise<void> {
+    const served = await browser.newPage();
     try {
-      await cspPage.goto(`${web.origin}/?csp=${encodeURIComponent(csp)}`);
-      await fn(cspPage);
+      await served.goto(`${web.origin}/?${new URLSearchParams(query)}`);
+      await fn(served);
     } finally {
-      await cspPage.close();
+      await served.close();
     }
   }
 
@@ -272,7 +275,7 @@ describe('browser build (Chromium)', () => {
   });
 
   it('runs in a sandboxed page (opaque origin): worker echoes, shared falls back to worker saying why', async () => {
-    await onPageUnder('sandbox allow-scripts', async (sandboxed) => {
+    await onPageWith({ csp: 'sandbox allow-scripts' }, async (sandboxed) => {
       expect(await sandboxed.evaluate('self.origin')).toBe('null');
       // The page's own origin is opaque: the build and its worker come from another one.
       const missing = `${web.origin}/nowhere/worker.js`;
@@ -304,7 +307,7 @@ describe('browser build (Chromium)', () => {
     ['no name list', "require-trusted-types-for 'script'"],
     ['its policy allowed', "require-trusted-types-for 'script'; trusted-types app qq-socket-worker"],
   ])('starts its workers in a page that enforces Trusted Types (%s)', async (_, csp) => {
-    await onPageUnder(csp, async (enforcing) => {
+    await onPageWith({ csp }, async (enforcing) => {
       // The page does enforce them: a plain URL is refused.
       const plain = `(() => { try { new Worker('/dist/browser/worker.js'); return 'taken'; } catch (e) { return e.name; } })()`;
       expect(await enforcing.evaluate(plain)).toBe('TypeError');
@@ -320,7 +323,7 @@ describe('browser build (Chromium)', () => {
   });
 
   it("says which Trusted Types policy to allow where the page's CSP does not allow it", async () => {
-    await onPageUnder("require-trusted-types-for 'script'; trusted-types app", async (enforcing) => {
+    await onPageWith({ csp: "require-trusted-types-for 'script'; trusted-types app" }, async (enforcing) => {
       const log = await enforcing.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`));
       // The browser's own words first (Chromium: "Failed to construct 'Worker': This document
       // requires 'TrustedScriptURL' assignment."), then ours.
@@ -338,6 +341,34 @@ describe('browser build (Chromium)', () => {
         { close: 1006 },
         refused('SharedWorker'),
         { close: 1006 },
+      ]);
+    });
+  });
+
+  it('says what a cross-origin isolated page needs of the worker script, and runs with it', async () => {
+    await onPageWith({ isolated: '1' }, async (isolated) => {
+      expect(await isolated.evaluate('crossOriginIsolated')).toBe(true);
+      // worker.js served without COEP, then with it (workerUrl); shared workers need none.
+      const withCoep = `${web.origin}/dist/browser/worker.js?coep=1`;
+      const log = await isolated.evaluate(
+        echoOnEachBackend(
+          `${web.origin}/dist/browser/index.js`,
+          `const served = createQQ({ backend: 'worker', workerUrl: ${JSON.stringify(withCoep)} });
+          await echo(served, 'with COEP');
+          await served.destroy();`,
+        ),
+      );
+      expect(log).toEqual([
+        {
+          error: `socket host died: the worker script ${web.origin}/dist/browser/worker.js failed to load (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)`,
+        },
+        { close: 1006 },
+        'shared',
+        { close: 1000 },
+        'shared',
+        { close: 1000 },
+        'with COEP',
+        { close: 1000 },
       ]);
     });
   });

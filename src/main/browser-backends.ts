@@ -100,6 +100,16 @@ function startWorker(url: URL): Worker {
   }
 }
 
+/**
+ * A cross-origin isolated page (COOP + COEP, as pages that use SharedArrayBuffer are) runs a
+ * dedicated worker only if its script is served with a COEP of its own; the browser refuses
+ * one that is not without saying why.
+ */
+const isolationHint = (): string =>
+  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
+    ? ' (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)'
+    : '';
+
 function workerLink(config: HostConfig, url: URL): HostLink {
   const worker = startWorker(url);
   const data = new MessageChannel();
@@ -112,7 +122,7 @@ function workerLink(config: HostConfig, url: URL): HostLink {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       // An error in the worker carries its message; a script that failed to load, none.
-      reject(new Error(event.message || `the worker script ${url} failed to load`));
+      reject(new Error(event.message || `the worker script ${url} failed to load${isolationHint()}`));
     });
   });
   ended.catch(() => {}); // the client reports it

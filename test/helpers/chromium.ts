@@ -32,14 +32,23 @@ export async function startStaticServer(): Promise<{
   const requests: string[] = [];
   let older = false;
   const server = http.createServer(async (req, res) => {
-    let path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const url = new URL(req.url ?? '/', 'http://x');
+    let path = normalize(decodeURIComponent(url.pathname));
     requests.push(path);
     if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
+    /** `?coep=1` on any file, `?isolated=1` on the page: served with COEP (the page with COOP too). */
+    const coep = url.searchParams.has('coep') || url.searchParams.has('isolated');
+    const headers = coep ? { 'cross-origin-embedder-policy': 'require-corp' } : {};
     if (path === '/') {
-      // `/?csp=<policy>`: the page under that Content-Security-Policy.
-      const csp = new URL(req.url ?? '/', 'http://x').searchParams.get('csp');
+      // `/?csp=<policy>`: the page under that Content-Security-Policy; `/?isolated=1`: cross-origin isolated.
+      const csp = url.searchParams.get('csp');
       res
-        .writeHead(200, { 'content-type': 'text/html', ...(csp ? { 'content-security-policy': csp } : {}) })
+        .writeHead(200, {
+          'content-type': 'text/html',
+          ...headers,
+          ...(coep ? { 'cross-origin-opener-policy': 'same-origin' } : {}),
+          ...(csp ? { 'content-security-policy': csp } : {}),
+        })
         .end('<!doctype html><title>qq-socket-worker test</title>');
       return;
     }
@@ -59,6 +68,7 @@ export async function startStaticServer(): Promise<{
         .writeHead(200, {
           'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
           'access-control-allow-origin': '*',
+          ...headers,
         })
         .end(body);
     } catch {
