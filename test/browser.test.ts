@@ -217,10 +217,10 @@ describe('browser build (Chromium)', () => {
 
   /**
    * Page code: imports the build from `lib`, echoes one message on `worker`, `shared` and `shared`
-   * again (a fresh instance each), then runs `more` (which may `await echo(qq, data)`); returns
-   * what it saw: echoes, errors, close codes and console.warn texts, in order.
+   * again (a fresh instance each), then, given `workerUrl`, the message 'workerUrl' on `worker`
+   * with that script; returns what it saw: echoes, errors, close codes and console.warn texts.
    */
-  const echoOnEachBackend = (lib: string, more = '') => `(async () => {
+  const echoOnEachBackend = (lib: string, workerUrl?: string) => `(async () => {
     const { createQQ } = await import(${JSON.stringify(lib)});
     const log = [];
     const warn = console.warn;
@@ -238,7 +238,11 @@ describe('browser build (Chromium)', () => {
         await echo(qq, backend);
         await qq.destroy();
       }
-      ${more}
+      if (${JSON.stringify(workerUrl ?? null)} !== null) {
+        const qq = createQQ({ backend: 'worker', workerUrl: ${JSON.stringify(workerUrl ?? null)} });
+        await echo(qq, 'workerUrl');
+        await qq.destroy();
+      }
     } catch (e) { log.push({ threw: e.name + ': ' + e.message }); }
     console.warn = warn;
     return log;
@@ -279,14 +283,7 @@ describe('browser build (Chromium)', () => {
       expect(await sandboxed.evaluate('self.origin')).toBe('null');
       // The page's own origin is opaque: the build and its worker come from another one.
       const missing = `${web.origin}/nowhere/worker.js`;
-      const log = await sandboxed.evaluate(
-        echoOnEachBackend(
-          `${web.origin}/dist/browser/index.js`,
-          `const lost = createQQ({ backend: 'worker', workerUrl: ${JSON.stringify(missing)} });
-          await echo(lost, 'never');
-          await lost.destroy();`,
-        ),
-      );
+      const log = await sandboxed.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`, missing));
       expect(log).toEqual([
         'worker',
         { close: 1000 },
@@ -350,14 +347,7 @@ describe('browser build (Chromium)', () => {
       expect(await isolated.evaluate('crossOriginIsolated')).toBe(true);
       // worker.js served without COEP, then with it (workerUrl); shared workers need none.
       const withCoep = `${web.origin}/dist/browser/worker.js?coep=1`;
-      const log = await isolated.evaluate(
-        echoOnEachBackend(
-          `${web.origin}/dist/browser/index.js`,
-          `const served = createQQ({ backend: 'worker', workerUrl: ${JSON.stringify(withCoep)} });
-          await echo(served, 'with COEP');
-          await served.destroy();`,
-        ),
-      );
+      const log = await isolated.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`, withCoep));
       expect(log).toEqual([
         {
           error: `socket host died: the worker script ${web.origin}/dist/browser/worker.js failed to load (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)`,
@@ -367,7 +357,7 @@ describe('browser build (Chromium)', () => {
         { close: 1000 },
         'shared',
         { close: 1000 },
-        'with COEP',
+        'workerUrl',
         { close: 1000 },
       ]);
     });
