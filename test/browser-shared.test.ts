@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startStaticServer } from './helpers/chromium.js';
+import { INSECURE_HOST, launchChromium, startStaticServer } from './helpers/chromium.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
 let browser: Browser;
@@ -29,8 +29,8 @@ afterEach(async () => {
 const AS_TEXT_OR_HEX = `typeof data === 'string' ? data : data instanceof ArrayBuffer ? 'bin:' + Array.from(new Uint8Array(data), (x) => x.toString(16).padStart(2, '0')).join('') : 'not an ArrayBuffer'`;
 
 /**
- * A page whose task (on `shared` with share: true unless told) records messages (each as
- * `record`, a JS expression of `data`), errors and closes.
+ * A page (of `origin`, the static server's unless told) whose task (on `shared` with share: true
+ * unless told) records messages (each as `record`, a JS expression of `data`), errors and closes.
  */
 async function openPage(
   url: string,
@@ -38,10 +38,11 @@ async function openPage(
     share = true,
     backend = 'shared',
     record = AS_TEXT_OR_HEX,
-  }: { share?: boolean; backend?: string; record?: string } = {},
+    origin = web.origin,
+  }: { share?: boolean; backend?: string; record?: string; origin?: string } = {},
 ): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${web.origin}/`);
+  await page.goto(`${origin}/`);
   await page.evaluate(`(async () => {
     const { createQQ } = await import('/dist/browser/index.js');
     window.qq = createQQ({ backend: ${JSON.stringify(backend)} });
@@ -155,8 +156,35 @@ describe('shared backend (Chromium, two pages)', () => {
       Array.from({ length: 5 }, (_, i) => `e${i}`),
     );
     expect(server.log.closes.length).toBe(closed);
-    // B leaves: had A's hold leaked, the socket would stay open.
-    await b.close();
+    // B's task leaves while its page (and so the shared worker) lives on: had A's hold leaked,
+    // the socket would stay open. (Closing B's page would end the shared worker, and the socket
+    // with it, whatever A left behind.)
+    await b.evaluate('task.close()');
+    await server.closed(closed + 1);
+  }, 30_000);
+
+  it('shares on an insecure origin (no Web Locks, no randomUUID), where a page leaving says so on pagehide', async () => {
+    context = await browser.newContext();
+    const origin = web.origin.replace('127.0.0.1', INSECURE_HOST);
+    const before = server.log.accepted;
+    const closed = server.log.closes.length;
+    const a = await openPage(`${server.url}/sink`, { origin });
+    expect(await a.evaluate('[isSecureContext, typeof navigator.locks, typeof crypto.randomUUID]')).toEqual([
+      false,
+      'undefined',
+      'undefined',
+    ]);
+    const b = await openPage(`${server.url}/sink`, { origin });
+    expect(server.log.accepted - before).toBe(1);
+    broadcast('f', 3);
+    for (const page of [a, b]) await expectEventually(() => messages(page), ['f0', 'f1', 'f2']);
+    await a.close();
+    broadcast('g', 2);
+    await expectEventually(() => messages(b), ['f0', 'f1', 'f2', 'g0', 'g1']);
+    expect(server.log.closes.length).toBe(closed);
+    // B's task leaves while its page lives on: had A's hold leaked (no lock to free it), the
+    // socket would stay open.
+    await b.evaluate('task.close()');
     await server.closed(closed + 1);
   }, 30_000);
 

@@ -4,9 +4,10 @@
  * file creates workers in browsers.
  */
 import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { randomId } from '../shared/random-id.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
-import type { WorkerInit, WorkerReply } from '../worker/web-worker.js';
+import type { TabGone, WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
@@ -172,7 +173,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();
-  const lock = `qq-socket-worker:tab:${crypto.randomUUID()}`;
+  const lock = `qq-socket-worker:tab:${randomId()}`;
   let release = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
@@ -215,10 +216,17 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
       return held;
     });
   }
-  addEventListener('pagehide', release);
+  // Leaving: the lock goes (the host, waiting for it, shuts this tab's host down); without Web
+  // Locks (an insecure context) the tab tells the host itself. A tab that dies without a
+  // pagehide is then noticed only where there are locks.
+  const leave = () => {
+    release();
+    if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabGone);
+  };
+  addEventListener('pagehide', leave);
   return linkPorts(data.port1, control.port1, ended, () => {
     release();
-    removeEventListener('pagehide', release);
+    removeEventListener('pagehide', leave);
     port.close();
   });
 }

@@ -5,11 +5,12 @@
  * close and its shares are released.
  */
 
+import { randomId } from '../shared/random-id.js';
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
 import { coalescing, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
-import type { WorkerInit, WorkerReply } from './web-worker.js';
+import type { TabGone, WorkerInit, WorkerReply } from './web-worker.js';
 
 const pool = new SharePool(browserSocketFactory);
 
@@ -22,7 +23,7 @@ const locks = (globalThis as unknown as { navigator?: { locks?: LockManager } })
  * This worker's life lock, held until it dies: tabs wait on it, and a grant tells them their
  * host is gone (a SharedWorker that dies fires nothing at the tabs it served).
  */
-const LIFE_LOCK = `qq-socket-worker:host:${crypto.randomUUID()}`;
+const LIFE_LOCK = `qq-socket-worker:host:${randomId()}`;
 const alive = new Promise<void>((resolve) => {
   if (locks === undefined) resolve();
   else
@@ -52,6 +53,10 @@ function serve(port: MessagePort, init: WorkerInit): void {
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
   if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());
+  // Without Web Locks (an insecure context) a leaving tab says so itself, on pagehide.
+  port.addEventListener('message', (message: MessageEvent) => {
+    if ((message.data as TabGone | undefined)?.type === 'qq-tab-gone') host?.shutdown();
+  });
 }
 
 (globalThis as unknown as { addEventListener(t: 'connect', f: (e: MessageEvent) => void): void }).addEventListener(

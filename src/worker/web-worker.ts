@@ -16,6 +16,14 @@ export interface WorkerInit {
   lock?: string;
 }
 
+/**
+ * Shared host: a tab leaving (pagehide) where there are no Web Locks to tell it, on the port it
+ * sent its init on.
+ */
+export interface TabGone {
+  type: 'qq-tab-gone';
+}
+
 /** What the worker says back on its own channel. */
 export type WorkerReply =
   | { type: 'qq-host-ended' }

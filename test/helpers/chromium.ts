@@ -10,8 +10,18 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium-flags.js';
 
+/**
+ * A host name that resolves to 127.0.0.1 in the browsers launched here: a page served under it is
+ * not a secure context (no Web Locks, no crypto.randomUUID), as on any plain http:// site.
+ */
+export const INSECURE_HOST = 'insecure.test';
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`],
+  });
 }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
