@@ -30,10 +30,10 @@ const debug = (qq: QQ) => (qq as unknown as Record<symbol, Debug>)[Symbol.for('q
 async function node(
   flag: '--input-type=module' | '--input-type=commonjs',
   code: string,
-  { timeout = 15_000, preload }: { timeout?: number; preload?: string } = {},
+  { timeout = 15_000, preload, flags = [] }: { timeout?: number; preload?: string; flags?: string[] } = {},
 ) {
   const started = Date.now();
-  const args = [...(preload === undefined ? [] : ['-r', preload]), flag, '-e', code];
+  const args = [...flags, ...(preload === undefined ? [] : ['-r', preload]), flag, '-e', code];
   const { stdout } = await run(process.execPath, args, { cwd: root, timeout });
   return { stdout, ms: Date.now() - started };
 }
@@ -179,6 +179,42 @@ describe('workerUrl (a bundled app that moved node-thread.js)', () => {
     } finally {
       await qq.destroy();
     }
+  });
+});
+
+describe("Node's permission model", () => {
+  it('turns threads refused into the host dying with what to do, and inline still runs', async () => {
+    const { stdout } = await node(
+      '--input-type=module',
+      `
+      import { WebSocketServer } from 'ws';
+      import { createQQ } from 'qq-socket-worker';
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => wss.once('listening', r));
+      wss.on('connection', (ws) => ws.on('message', (data) => ws.send(String(data))));
+      const url = 'ws://127.0.0.1:' + wss.address().port;
+      const log = [];
+      const echo = (qq) => new Promise((resolve) => {
+        const task = qq.connectSocket({ url });
+        task.onOpen(() => task.send({ data: 'hi' }));
+        task.onMessage(({ data }) => { log.push(data); task.close(); });
+        task.onError(({ errMsg }) => log.push(errMsg));
+        task.onClose(({ code }) => { log.push(code); resolve(); });
+      });
+      for (const backend of ['thread', 'thread', 'inline']) {
+        const qq = createQQ({ backend });
+        await echo(qq);
+        await qq.destroy();
+      }
+      wss.close();
+      console.log(JSON.stringify(log));
+      `,
+      // Strict: a rejection nobody heard (a refused pool's task) would end the process.
+      { flags: ['--experimental-permission', '--allow-fs-read=*', '--unhandled-rejections=strict'] },
+    );
+    const refused =
+      "socket host died: Access to this API has been restricted (run node with --allow-worker, or use backend 'inline')";
+    expect(JSON.parse(stdout)).toEqual([refused, 1006, refused, 1006, 'hi', 1000]);
   });
 });
 

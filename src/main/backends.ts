@@ -32,6 +32,19 @@ const pools = new Map<string, PoolEntry>();
 const threadFile = (): URL => new URL('./node-thread.js', import.meta.url);
 
 /**
+ * Runs `start`; where Node's permission model (--experimental-permission) refuses threads, the
+ * error says what to do about it.
+ */
+function explainRefusal<T>(start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    if ((error as { code?: string })?.code !== 'ERR_ACCESS_DENIED') throw error;
+    throw new Error(`${(error as Error).message} (run node with --allow-worker, or use backend 'inline')`);
+  }
+}
+
+/**
  * Starts a host on a pool thread, from `script` (workerUrl: a bundled app that moved
  * node-thread.js) or the package's own.
  */
@@ -58,12 +71,16 @@ export function threadLink(config: HostConfig, threads: number, script = threadF
     pools.set(key, entry);
   }
   const held = entry;
+  // Counted before the run: a pool whose run threw (threads refused) keeps a task that
+  // destroying the pool would reject with nobody to hear it, so such a pool is never released.
   held.hosts++;
   const data = new MessageChannel();
   const control = new MessageChannel();
-  const ended = held.pool.run(
-    { data: data.port2, control: control.port2, config },
-    { transferList: [data.port2, control.port2] as never },
+  const ended = explainRefusal(() =>
+    held.pool.run(
+      { data: data.port2, control: control.port2, config },
+      { transferList: [data.port2, control.port2] as never },
+    ),
   );
   ended.catch(() => {}); // the client reports it
   return linkPorts(data.port1 as unknown as MessagePort, control.port1 as unknown as MessagePort, ended, () => {
