@@ -216,11 +216,19 @@ describe('browser build (Chromium)', () => {
   );
 
   /**
-   * Page code: imports the build from `lib`, echoes one message on `worker`, `shared` and `shared`
-   * again (a fresh instance each), then, given `workerUrl`, the message 'workerUrl' on `worker`
-   * with that script; returns what it saw: echoes, errors, close codes and console.warn texts.
+   * Page code: runs `before`, imports the build from `lib`, echoes the name of each of `backends`
+   * on a fresh instance of it, then, given `workerUrl`, the message 'workerUrl' on `worker` with
+   * that script; returns what it saw: echoes, errors, close codes and console.warn texts.
    */
-  const echoOnEachBackend = (lib: string, workerUrl?: string) => `(async () => {
+  const echoOnEachBackend = (
+    lib: string,
+    {
+      backends = ['worker', 'shared', 'shared'],
+      workerUrl,
+      before = '',
+    }: { backends?: string[]; workerUrl?: string; before?: string } = {},
+  ) => `(async () => {
+    ${before}
     const { createQQ } = await import(${JSON.stringify(lib)});
     const log = [];
     const warn = console.warn;
@@ -233,7 +241,7 @@ describe('browser build (Chromium)', () => {
       task.onClose(({ code }) => { log.push({ close: code }); resolve(); });
     });
     try {
-      for (const backend of ['worker', 'shared', 'shared']) {
+      for (const backend of ${JSON.stringify(backends)}) {
         const qq = createQQ({ backend });
         await echo(qq, backend);
         await qq.destroy();
@@ -283,7 +291,9 @@ describe('browser build (Chromium)', () => {
       expect(await sandboxed.evaluate('self.origin')).toBe('null');
       // The page's own origin is opaque: the build and its worker come from another one.
       const missing = `${web.origin}/nowhere/worker.js`;
-      const log = await sandboxed.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`, missing));
+      const log = await sandboxed.evaluate(
+        echoOnEachBackend(`${web.origin}/dist/browser/index.js`, { workerUrl: missing }),
+      );
       expect(log).toEqual([
         'worker',
         { close: 1000 },
@@ -347,7 +357,9 @@ describe('browser build (Chromium)', () => {
       expect(await isolated.evaluate('crossOriginIsolated')).toBe(true);
       // worker.js served without COEP, then with it (workerUrl); shared workers need none.
       const withCoep = `${web.origin}/dist/browser/worker.js?coep=1`;
-      const log = await isolated.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`, withCoep));
+      const log = await isolated.evaluate(
+        echoOnEachBackend(`${web.origin}/dist/browser/index.js`, { workerUrl: withCoep }),
+      );
       expect(log).toEqual([
         {
           error: `socket host died: the worker script ${web.origin}/dist/browser/worker.js failed to load (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)`,
@@ -359,6 +371,30 @@ describe('browser build (Chromium)', () => {
         { close: 1000 },
         'workerUrl',
         { close: 1000 },
+      ]);
+    });
+  });
+
+  it('runs auto inline where there is no Web Worker (a DOM emulation), saying so once', async () => {
+    await onPageWith({}, async (bare) => {
+      const log = await bare.evaluate(
+        echoOnEachBackend('/dist/browser/index.js', {
+          backends: ['auto', 'auto', 'worker', 'shared'],
+          before: 'delete window.Worker; delete window.SharedWorker;',
+        }),
+      );
+      const noWorker = "socket host died: this runtime has no Web Worker (use backend 'inline')";
+      expect(log).toEqual([
+        { warn: 'qq-socket-worker: this runtime has no Web Worker; backend auto runs inline, on this thread' },
+        'auto',
+        { close: 1000 },
+        'auto', // warned once
+        { close: 1000 },
+        { error: noWorker },
+        { close: 1006 },
+        { warn: 'qq-socket-worker: SharedWorker is not available; using backend worker' },
+        { error: noWorker },
+        { close: 1006 },
       ]);
     });
   });

@@ -104,6 +104,7 @@ export const poolThreads = (): number => [...pools.values()].reduce((n, entry) =
 /** Node: `thread` (the default) or `inline`. */
 export const nodePlatform: Platform = {
   backends: ['thread', 'inline'],
+  auto: () => 'thread',
   link: (config, options) =>
     options.backend === 'inline'
       ? inlineLink(config, nodeSocketFactory)

@@ -37,6 +37,14 @@ const onPageOrigin = (url: URL): boolean => {
   return origin === undefined || url.origin === origin;
 };
 
+/**
+ * Whether this runtime has Web Workers: a browser page or worker has; a DOM emulation (jsdom in a
+ * test runner) or an embedded webview may not.
+ */
+const hasWorkers = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === 'function';
+const NO_WORKERS = 'this runtime has no Web Worker';
+let warnedInline = false;
+
 /** The Trusted Types policy the library creates to start its workers (a page may list it in CSP). */
 const TRUSTED_TYPES_POLICY = 'qq-socket-worker';
 
@@ -86,6 +94,7 @@ function construct<T>(make: () => T): T {
  * loads the script with importScripts (worker.js is a plain script, valid as either).
  */
 function startWorker(url: URL): Worker {
+  if (!hasWorkers()) throw new Error(`${NO_WORKERS} (use backend 'inline')`);
   const name = 'qq-socket-worker';
   if (onPageOrigin(url)) return construct(() => new Worker(scriptUrl(url.href), { type: 'module', name }));
   const href = JSON.stringify(url.href);
@@ -249,6 +258,12 @@ let workers = 0;
 /** Browsers: `worker` (the default), `shared` or `inline`. */
 export const browserPlatform: Platform = {
   backends: ['worker', 'shared', 'inline'],
+  auto() {
+    if (hasWorkers()) return 'worker';
+    if (!warnedInline) console.warn(`qq-socket-worker: ${NO_WORKERS}; backend auto runs inline, on this thread`);
+    warnedInline = true;
+    return 'inline';
+  },
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     const urls = scripts(options.workerUrl);

@@ -126,7 +126,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     if (o[name] !== undefined) console.warn(`qq-socket-worker: ${why}; ${name} is ignored`);
   }
   return {
-    backend: backend === 'auto' ? (platform.backends[0] as string) : backend,
+    backend: backend === 'auto' ? platform.auto() : backend,
     maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     connectTimeout: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     allowedHosts: o.allowedHosts === undefined ? undefined : [...o.allowedHosts],

@@ -11,8 +11,10 @@ export interface LinkOptions {
 }
 
 export interface Platform {
-  /** The backends this runtime offers; the first is what 'auto' picks. */
+  /** The backends this runtime offers. */
   backends: readonly string[];
+  /** What 'auto' picks here (browsers: inline where there is no Web Worker). */
+  auto(): string;
   link(config: HostConfig, options: LinkOptions): HostLink;
   /** Runs a function after the current turn: where flow-control credit is returned from. */
   schedule: TurnScheduler;

@@ -137,7 +137,8 @@ export interface QQOptions {
    * (browsers: a dedicated Web Worker), `shared` (browsers: a SharedWorker every tab of the origin
    * reaches; falls back to `worker` where SharedWorker is missing), `inline` (on this thread; for
    * runtimes without workers and as a benchmark baseline), or `auto`.
-   * @default 'auto' (thread under Node, worker in browsers)
+   * @default 'auto' (thread under Node, worker in browsers; inline, with one warning, where there
+   * is no Web Worker)
    */
   backend?: Backend;
   /**
