@@ -1,7 +1,8 @@
 /**
  * The browser platform: `worker` runs the host in a dedicated Web Worker (one per qq instance),
  * `shared` in a SharedWorker every tab of the origin reaches, `inline` on this thread. Only this
- * file creates workers in browsers.
+ * file creates workers in browsers, with the help of worker-scripts.ts (where the scripts are and
+ * what a page needs to start them).
  */
 import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
@@ -11,114 +12,17 @@ import type { TabGone, WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
-
-/**
- * Where the worker scripts are: beside this module (the built dist/browser/worker.js and
- * shared-worker.js, written as `new URL('./…', import.meta.url)` literally so that a bundler
- * that follows that pattern finds them), or where `workerUrl` says, with shared-worker.js beside
- * it.
- */
-function scripts(workerUrl: URL | undefined): { worker: URL; shared: URL } {
-  if (workerUrl === undefined) {
-    return { worker: new URL('./worker.js', import.meta.url), shared: new URL('./shared-worker.js', import.meta.url) };
-  }
-  return { worker: workerUrl, shared: new URL('./shared-worker.js', workerUrl) };
-}
-
-/** The page's origin: `self.origin`, not `location.origin`, which a sandboxed page's URL still has. */
-const pageOrigin = (): string | undefined => (globalThis as { origin?: string }).origin;
-
-/** A sandboxed page's origin is opaque: every URL is another origin to it. */
-const OPAQUE_ORIGIN = 'null';
-
-/** Whether `url` is on the page's origin (where a page may start workers from). */
-const onPageOrigin = (url: URL): boolean => {
-  const origin = pageOrigin();
-  return origin === undefined || url.origin === origin;
-};
-
-/**
- * Whether this runtime has Web Workers: a browser page or worker has; a DOM emulation (jsdom in a
- * test runner) or an embedded webview may not.
- */
-const hasWorkers = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === 'function';
-const NO_WORKERS = 'this runtime has no Web Worker';
-let warnedInline = false;
-
-/** The Trusted Types policy the library creates to start its workers (a page may list it in CSP). */
-const TRUSTED_TYPES_POLICY = 'qq-socket-worker';
-
-interface ScriptUrlPolicy {
-  createScriptURL(url: string): unknown;
-}
-/** undefined: not asked for yet; null: no Trusted Types here; a string: why the page refused it. */
-let policy: ScriptUrlPolicy | null | string | undefined;
-
-/**
- * A worker script's URL as the constructors take it. A page that enforces Trusted Types (CSP
- * `require-trusted-types-for 'script'`) takes only a TrustedScriptURL there: it comes from a
- * policy of ours, which only ever sees the URLs of our own scripts (beside this module, or the
- * `workerUrl` the app gave). Where the page's `trusted-types` directive does not allow the name,
- * the plain URL goes, and a refusal says what to allow.
- */
-function scriptUrl(url: string): string {
-  if (policy === undefined) {
-    const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: object): ScriptUrlPolicy } })
-      .trustedTypes;
-    try {
-      policy = tt?.createPolicy(TRUSTED_TYPES_POLICY, { createScriptURL: (u: string) => u }) ?? null;
-    } catch {
-      // The page's `trusted-types` directive does not list the name (or a second copy of the
-      // library made it already, which needs 'allow-duplicates').
-      policy = `the page's CSP trusted-types must allow the policy '${TRUSTED_TYPES_POLICY}'`;
-    }
-  }
-  return policy === null || typeof policy === 'string' ? url : (policy.createScriptURL(url) as string);
-}
-
-/** Constructs a worker; a refusal says what the page's Trusted Types would need. */
-function construct<T>(make: () => T): T {
-  try {
-    return make();
-  } catch (error) {
-    if (typeof policy !== 'string') throw error;
-    throw new Error(`${String((error as Error)?.message ?? error)} (${policy})`);
-  }
-}
-
-/**
- * A worker running the script at `url`. A page may start a worker only from its own origin; for
- * a script elsewhere (the library imported from a CDN), a same-origin blob: module imports it,
- * which needs the same CORS the page's import of this module needed. A sandboxed page may start
- * no module worker from a blob: (Chromium fails it without a word), but a classic one: that one
- * loads the script with importScripts (worker.js is a plain script, valid as either).
- */
-function startWorker(url: URL): Worker {
-  if (!hasWorkers()) throw new Error(`${NO_WORKERS} (use backend 'inline')`);
-  const name = 'qq-socket-worker';
-  if (onPageOrigin(url)) return construct(() => new Worker(scriptUrl(url.href), { type: 'module', name }));
-  const href = JSON.stringify(url.href);
-  const opaque = pageOrigin() === OPAQUE_ORIGIN;
-  const code = opaque
-    ? `try { importScripts(${href}); } catch { postMessage({ type: 'qq-host-refused', reason: 'the worker script ' + ${href} + ' failed to load' }); close(); }`
-    : `import ${href};`;
-  const shim = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-  try {
-    return construct(() => new Worker(scriptUrl(shim), { type: opaque ? 'classic' : 'module', name }));
-  } finally {
-    URL.revokeObjectURL(shim); // the constructor has resolved it
-  }
-}
-
-/**
- * A cross-origin isolated page (COOP + COEP, as pages that use SharedArrayBuffer are) runs a
- * dedicated worker only if its script is served with a COEP of its own; the browser refuses
- * one that is not without saying why.
- */
-const isolationHint = (): string =>
-  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
-    ? ' (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)'
-    : '';
+import {
+  construct,
+  hasWorkers,
+  isOpaqueOrigin,
+  isolationHint,
+  NO_WORKERS,
+  onPageOrigin,
+  scripts,
+  scriptUrl,
+  startWorker,
+} from './worker-scripts.js';
 
 function workerLink(config: HostConfig, url: URL): HostLink {
   const worker = startWorker(url);
@@ -151,7 +55,7 @@ function sharedFallback(url: URL): string | undefined {
   if ((globalThis as { SharedWorker?: unknown }).SharedWorker === undefined) {
     return 'SharedWorker is not available; using backend worker';
   }
-  if (pageOrigin() === OPAQUE_ORIGIN) {
+  if (isOpaqueOrigin()) {
     return "this page's origin is opaque (a sandboxed page), and such a page may not use a SharedWorker; using backend worker";
   }
   // A SharedWorker must come from the page's origin, and a blob: one would be this tab's alone.
@@ -253,6 +157,7 @@ function afterTurn(): (fn: () => void) => void {
 }
 
 let schedule: ((fn: () => void) => void) | undefined;
+let warnedInline = false;
 let workers = 0;
 
 /** Browsers: `worker` (the default), `shared` or `inline`. */
