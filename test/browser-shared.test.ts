@@ -110,7 +110,8 @@ describe('shared backend (Chromium, two pages)', () => {
 
   it("counts the shared socket's own buffer in every holder's bufferedAmount, a late joiner's too", async () => {
     context = await browser.newContext();
-    const a = await openPage(`${server.url}/stall/2000`); // the server reads nothing for 2 s
+    // The server reads nothing for 4 s: room for B to load and join on a slow machine.
+    const a = await openPage(`${server.url}/stall/4000`);
     // A sends 48 MiB: all its own at once, then mostly in the browser's WebSocket. Random bytes:
     // the server takes permessage-deflate, and zeros would shrink to nothing on the wire.
     await a.evaluate(`(() => {
@@ -122,7 +123,7 @@ describe('shared backend (Chromium, two pages)', () => {
     })()`);
     expect(await a.evaluate('atOnce')).toBe(48 << 20);
     await expect.poll(() => a.evaluate('ok'), { timeout: 10_000 }).toBe(48);
-    const b = await openPage(`${server.url}/stall/2000`); // joins while the socket is congested
+    const b = await openPage(`${server.url}/stall/4000`); // joins while the socket is congested
     const bufferedOf = (page: Page) => page.evaluate('task.bufferedAmount') as Promise<number>;
     const [inA, inB] = [await bufferedOf(a), await bufferedOf(b)];
     expect(inA).toBeGreaterThan(16 << 20);
