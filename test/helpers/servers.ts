@@ -146,6 +146,9 @@ export async function startWsServer(
   });
   wss.on('headers', (headers) => headers.push('X-Test-Server: qq'));
   web.on('upgrade', (req, socket, head) => {
+    // Node hands an upgrade socket over without its error handler: a client that resets it
+    // (one that gave up on a late or refused handshake) would be an uncaught ECONNRESET here.
+    socket.on('error', () => {});
     const path = req.url ?? '/';
     const status = /^\/status\/(\d+)/.exec(path);
     if (status) {
