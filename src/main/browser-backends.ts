@@ -13,14 +13,13 @@ import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
 import {
-  construct,
   hasWorkers,
   isOpaqueOrigin,
   isolationHint,
   NO_WORKERS,
+  newWorker,
   onPageOrigin,
   scripts,
-  scriptUrl,
   startWorker,
 } from './worker-scripts.js';
 
@@ -62,7 +61,12 @@ function sharedFallback(url: URL): string | undefined {
   if (onPageOrigin(url)) return undefined;
   return `a SharedWorker must come from the page's origin, and ${url} does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`;
 }
+/** Warnings given so far: each is given once per page. */
 const warned = new Set<string>();
+const warnOnce = (text: string): void => {
+  if (!warned.has(text)) console.warn(`qq-socket-worker: ${text}`);
+  warned.add(text);
+};
 
 /**
  * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
@@ -73,16 +77,13 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   const url = urls.shared;
   const fallback = sharedFallback(url);
   if (fallback !== undefined) {
-    if (!warned.has(fallback)) console.warn(`qq-socket-worker: ${fallback}`);
-    warned.add(fallback);
+    warnOnce(fallback);
     return workerLink(config, urls.worker);
   }
   // The protocol version in the name: a tab of a newer build gets a shared worker of its own
   // while tabs of the older one still hold theirs (same URL, other code), instead of joining it
   // and being refused.
-  const worker = construct(
-    () => new SharedWorker(scriptUrl(url.href), { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` }),
-  );
+  const worker = newWorker(SharedWorker, url.href, { type: 'module', name: `qq-socket-worker/${PROTOCOL_VERSION}` });
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();
@@ -157,7 +158,6 @@ function afterTurn(): (fn: () => void) => void {
 }
 
 let schedule: ((fn: () => void) => void) | undefined;
-let warnedInline = false;
 let workers = 0;
 
 /** Browsers: `worker` (the default), `shared` or `inline`. */
@@ -165,8 +165,7 @@ export const browserPlatform: Platform = {
   backends: ['worker', 'shared', 'inline'],
   auto() {
     if (hasWorkers()) return 'worker';
-    if (!warnedInline) console.warn(`qq-socket-worker: ${NO_WORKERS}; backend auto runs inline, on this thread`);
-    warnedInline = true;
+    warnOnce(`${NO_WORKERS}; backend auto runs inline, on this thread`);
     return 'inline';
   },
   link(config, options) {

@@ -49,13 +49,18 @@ interface ScriptUrlPolicy {
 let policy: ScriptUrlPolicy | null | string | undefined;
 
 /**
- * A worker script's URL as the constructors take it. A page that enforces Trusted Types (CSP
- * `require-trusted-types-for 'script'`) takes only a TrustedScriptURL there: it comes from a
- * policy of ours, which only ever sees the URLs of our own scripts (beside this module, or the
- * `workerUrl` the app gave). Where the page's `trusted-types` directive does not allow the name,
- * the plain URL goes, and a refusal says what to allow.
+ * A worker (`Kind`: Worker or SharedWorker) of the script at `url`. A page that enforces Trusted
+ * Types (CSP `require-trusted-types-for 'script'`) takes a worker's URL only as a
+ * TrustedScriptURL: it comes from a policy of ours, which only ever sees the URLs of our own
+ * scripts (beside this module, or the `workerUrl` the app gave). Where the page's
+ * `trusted-types` directive does not allow the name, the plain URL goes, and the refusal says
+ * what to allow.
  */
-export function scriptUrl(url: string): string {
+export function newWorker<T>(
+  Kind: new (url: string, options: WorkerOptions) => T,
+  url: string,
+  options: WorkerOptions,
+): T {
   if (policy === undefined) {
     const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: object): ScriptUrlPolicy } })
       .trustedTypes;
@@ -67,13 +72,9 @@ export function scriptUrl(url: string): string {
       policy = `the page's CSP trusted-types must allow the policy '${TRUSTED_TYPES_POLICY}'`;
     }
   }
-  return policy === null || typeof policy === 'string' ? url : (policy.createScriptURL(url) as string);
-}
-
-/** Constructs a worker; a refusal says what the page's Trusted Types would need. */
-export function construct<T>(make: () => T): T {
+  const trusted = policy === null || typeof policy === 'string' ? url : (policy.createScriptURL(url) as string);
   try {
-    return make();
+    return new Kind(trusted, options);
   } catch (error) {
     if (typeof policy !== 'string') throw error;
     throw new Error(`${String((error as Error)?.message ?? error)} (${policy})`);
@@ -90,7 +91,7 @@ export function construct<T>(make: () => T): T {
 export function startWorker(url: URL): Worker {
   if (!hasWorkers()) throw new Error(`${NO_WORKERS} (use backend 'inline')`);
   const name = 'qq-socket-worker';
-  if (onPageOrigin(url)) return construct(() => new Worker(scriptUrl(url.href), { type: 'module', name }));
+  if (onPageOrigin(url)) return newWorker(Worker, url.href, { type: 'module', name });
   const href = JSON.stringify(url.href);
   const opaque = isOpaqueOrigin();
   const code = opaque
@@ -98,7 +99,7 @@ export function startWorker(url: URL): Worker {
     : `import ${href};`;
   const shim = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
   try {
-    return construct(() => new Worker(scriptUrl(shim), { type: opaque ? 'classic' : 'module', name }));
+    return newWorker(Worker, shim, { type: opaque ? 'classic' : 'module', name });
   } finally {
     URL.revokeObjectURL(shim); // the constructor has resolved it
   }
