@@ -145,15 +145,23 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   });
 }
 
-/** Runs `fn` after this turn: a MessageChannel post (setTimeout(0) would be clamped to 1–4 ms). */
+/**
+ * Runs `fn` after this turn: a MessageChannel post (setTimeout(0) would be clamped to 1–4 ms),
+ * or a timer where the runtime has no MessageChannel (a DOM emulation: see channel.ts).
+ */
 function afterTurn(): (fn: () => void) => void {
-  const channel = new MessageChannel();
   const queue: Array<() => void> = [];
-  channel.port1.onmessage = () => {
+  const run = () => {
     for (const fn of queue.splice(0)) fn();
   };
+  let post: () => void = () => setTimeout(run, 0);
+  if (typeof MessageChannel === 'function') {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = run;
+    post = () => channel.port2.postMessage(null);
+  }
   return (fn) => {
-    if (queue.push(fn) === 1) channel.port2.postMessage(null);
+    if (queue.push(fn) === 1) post();
   };
 }
 

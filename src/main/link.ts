@@ -1,18 +1,20 @@
 /**
  * The runtime-neutral parts of reaching a host: wrapping a pair of ports into a {@link HostLink},
- * and running the host inline on this thread. Node's and the web's MessageChannel serve both.
+ * and running the host inline on this thread (over the runtime's MessageChannel, or a pair of
+ * in-thread ports where it has none: channel.ts).
  */
 import * as Comlink from 'comlink';
 import type { HostConfig, HostControl } from '../shared/protocol.js';
 import type { SocketFactory } from '../worker/host.js';
 import { runHost, type Scheduling } from '../worker/run-host.js';
+import { newChannel, type PortLike } from './channel.js';
 import type { DataPort, HostLink } from './client.js';
 
 /**
  * Node releases a port a tick after close(), with a 'close' event (from either end): waiting for
  * it leaves no port behind after destroy(). Web ports have no such event and need no wait.
  */
-function released(ports: MessagePort[]): Promise<unknown> {
+function released(ports: PortLike[]): Promise<unknown> {
   const node = ports as unknown as Array<{ once?(event: 'close', fn: () => void): void }>;
   if (typeof node[0]?.once !== 'function') return Promise.resolve();
   return Promise.all(node.map((port) => new Promise<void>((resolve) => port.once?.('close', resolve))));
@@ -23,11 +25,11 @@ function released(ports: MessagePort[]): Promise<unknown> {
  * container (a worker), `hostPorts` are the host's ends when it runs on this thread.
  */
 export function linkPorts(
-  data: MessagePort,
-  control: MessagePort,
+  data: PortLike,
+  control: PortLike,
   ended: Promise<unknown>,
   onDispose: () => void,
-  hostPorts: MessagePort[] = [],
+  hostPorts: PortLike[] = [],
 ): HostLink {
   const proxy = Comlink.wrap<HostControl>(control as unknown as Comlink.Endpoint);
   const closed = released([data, control, ...hostPorts]);
@@ -48,8 +50,8 @@ export function linkPorts(
 
 /** Starts a host on this thread, over the same ports as a worker would use. */
 export function inlineLink(config: HostConfig, factory: SocketFactory, scheduling?: Scheduling): HostLink {
-  const data = new MessageChannel();
-  const control = new MessageChannel();
+  const data = newChannel();
+  const control = newChannel();
   const crash = () => {
     throw new Error('crash() needs a worker backend');
   };
@@ -63,8 +65,8 @@ export function inlineLink(config: HostConfig, factory: SocketFactory, schedulin
  * the next connectSocket tries again.
  */
 export function failedLink(why: string): HostLink {
-  const data = new MessageChannel();
-  const control = new MessageChannel();
+  const data = newChannel();
+  const control = newChannel();
   const ended = Promise.reject(new Error(why));
   ended.catch(() => {}); // the client reports it
   // No host ever took the other ends (Node would not report them closed): close them with ours.

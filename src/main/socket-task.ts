@@ -68,6 +68,17 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 /**
+ * Moves a buffer: detaches the caller's and returns one with its memory. A runtime with neither
+ * structuredClone nor ArrayBuffer.prototype.transfer (a DOM emulation on an older engine) gets a
+ * copy, and the caller's buffer stays as it was.
+ */
+function moveBuffer(buffer: ArrayBuffer): ArrayBuffer {
+  if (typeof structuredClone === 'function') return structuredClone(buffer, { transfer: [buffer] });
+  const transfer = (buffer as { transfer?: () => ArrayBuffer }).transfer;
+  return typeof transfer === 'function' ? transfer.call(buffer) : buffer.slice(0);
+}
+
+/**
  * What to post for one send: text; a view of the caller's bytes (the client copies them at once);
  * or, with `transfer`, the caller's buffer moved (detached before send returns). A moved view
  * that does not span its whole buffer travels as a range of the moved buffer.
@@ -82,7 +93,7 @@ function prepare(
     : new Uint8Array(data);
   const { byteOffset, byteLength: bytes } = view; // read before moving: a detached view reports 0
   if (!move || !(view.buffer instanceof ArrayBuffer)) return { post: view, bytes };
-  const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
+  const moved = moveBuffer(view.buffer);
   if (byteOffset === 0 && bytes === moved.byteLength) return { post: moved, bytes };
   return { post: moved, range: [byteOffset, bytes], bytes };
 }

@@ -181,11 +181,15 @@ export class BatchBuilder<C> {
 export type Item = string | ArrayBuffer | Uint8Array;
 
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-const utf8 = new TextDecoder();
+/** Made when first needed: a DOM emulation may have no TextDecoder (and never needs one here). */
+let utf8: TextDecoder | undefined;
 
 /** ASCII bytes as a string: on Node one copy (latin1); elsewhere TextDecoder, the same for ASCII. */
-const asciiString = (bytes: ArrayBuffer): string =>
-  NodeBuffer === undefined ? utf8.decode(bytes) : NodeBuffer.from(bytes).toString('latin1');
+function asciiString(bytes: ArrayBuffer): string {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes).toString('latin1');
+  utf8 ??= new TextDecoder();
+  return utf8.decode(bytes);
+}
 
 /** Allocated once for each batch that brought ArrayBuffers (see {@link readBatch}). */
 // biome-ignore lint/correctness/noUnusedVariables: written, never read, so that no compiler drops the allocation
