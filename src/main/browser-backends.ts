@@ -202,5 +202,6 @@ export const browserPlatform: Platform = {
   ignoredOptions: {
     tls: 'browsers decide certificate trust themselves',
     threads: "browsers run an instance's sockets in one worker",
+    proxy: 'browsers use their own proxy settings',
   },
 };

@@ -1,6 +1,6 @@
 /** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
 import { errors, ok } from '../shared/errors.js';
-import { type HostConfig, PROTOCOL_VERSION, type TlsConfig } from '../shared/protocol.js';
+import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig, type TlsConfig } from '../shared/protocol.js';
 import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
 import {
   type Checked,
@@ -33,6 +33,7 @@ interface ResolvedOptions {
   requireSecure: boolean;
   maxPayload: number;
   tls: TlsConfig | undefined;
+  proxy: ProxyConfig | undefined;
   threads: number;
   workerUrl: URL | undefined;
 }
@@ -87,6 +88,31 @@ function resolveTls(tls: unknown): TlsConfig | undefined {
   return out;
 }
 
+/**
+ * The proxy URL as the host needs it: host, port (80 when the URL names none) and the decoded
+ * credentials. A wrong one throws a TypeError that does not repeat it (it may hold a password).
+ */
+function resolveProxy(value: unknown): ProxyConfig | undefined {
+  if (value === undefined || value === '') return undefined;
+  const refuse = () => optionError('proxy', 'an http: URL (http://[user:password@]host[:port])');
+  if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' || url.hostname === '') throw refuse();
+    const { hostname, port, username, password } = url;
+    const proxy: ProxyConfig = {
+      host: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: port === '' ? 80 : Number(port),
+    };
+    if (username !== '' || password !== '') {
+      proxy.credentials = `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
+    }
+    return proxy;
+  } catch {
+    throw refuse();
+  }
+}
+
 /** 'a', 'b' or 'c' */
 const oneOf = (names: readonly string[]) =>
   `${names
@@ -133,6 +159,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     requireSecure: o.requireSecure ?? false,
     maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     tls: resolveTls(o.tls),
+    proxy: resolveProxy(o.proxy),
     threads: o.threads ?? 1,
     workerUrl,
   };
@@ -216,6 +243,7 @@ class QQInstance implements TaskOwner {
       protocolVersion: PROTOCOL_VERSION,
       maxPayload: this.#options.maxPayload,
       tls: this.#options.tls,
+      proxy: this.#options.proxy,
     };
     let link: HostLink;
     try {

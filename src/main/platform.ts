@@ -33,7 +33,8 @@ export interface Platform {
   /**
    * createQQ options this runtime has no use for, each with why: given one, createQQ warns once
    * (`qq-socket-worker: <why>; <name> is ignored`). Browsers decide certificate trust themselves
-   * (`tls`) and run an instance's sockets in one worker (`threads`).
+   * (`tls`), run an instance's sockets in one worker (`threads`) and use their own proxy
+   * settings (`proxy`).
    */
-  ignoredOptions: Partial<Record<'tls' | 'threads', string>>;
+  ignoredOptions: Partial<Record<'tls' | 'threads' | 'proxy', string>>;
 }

@@ -16,6 +16,16 @@ export interface HostConfig {
   protocolVersion: number;
   maxPayload: number;
   tls: TlsConfig | undefined;
+  /** Node: every connection goes through this HTTP proxy (CONNECT). Absent from older facades. */
+  proxy?: ProxyConfig | undefined;
+}
+
+/** An HTTP proxy, from createQQ's `proxy` URL. */
+export interface ProxyConfig {
+  host: string;
+  port: number;
+  /** `user:password`, decoded from the URL, for Proxy-Authorization: Basic. */
+  credentials?: string;
 }
 
 /** TLS settings for wss on Node (passed to `tls.connect`). */

@@ -161,6 +161,12 @@ export interface QQOptions {
   /** TLS for wss (Node only). Certificates are verified unless `rejectUnauthorized: false`. @default {} */
   tls?: TlsConfig;
   /**
+   * Node only: an HTTP proxy every connection goes through, as `http://[user:password@]host[:port]`
+   * (a tunnel by CONNECT; wss stays encrypted end to end). An empty string means none, as in an
+   * empty `HTTPS_PROXY`. Browsers use their own proxy settings. @default undefined (direct)
+   */
+  proxy?: string | URL;
+  /**
    * Most worker threads the process-wide pool may start for all `thread` instances with the same
    * setting. @default 1
    */

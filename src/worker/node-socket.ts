@@ -7,6 +7,7 @@ import { PING_FLOOD } from '../shared/errors.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import type { HostSocket, SocketFactory } from './host.js';
+import { openTunnel } from './proxy-tunnel.js';
 import { clock } from './run-host.js';
 
 /**
@@ -27,9 +28,22 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
   return out;
 }
 
+type ConnectOptions = net.NetConnectOpts & tls.ConnectionOptions & { socketPath?: string; port?: number | string };
+
+/** TLS options for the server itself: ws's, with SNI by host name (never for an IP address). */
+function tlsOptions(options: ConnectOptions): tls.ConnectionOptions {
+  const out = { ...options, path: undefined } as tls.ConnectionOptions;
+  if (!out.servername && out.servername !== '') out.servername = net.isIP(out.host ?? '') ? '' : out.host;
+  return out;
+}
+
 export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
   const secure = frame.url.slice(0, 4).toLowerCase() === 'wss:';
   let raw: net.Socket | undefined;
+  /** The TCP socket under `raw` (itself, or a proxy tunnel under TLS): where TCP_NODELAY goes. */
+  let tcp: net.Socket | undefined;
+  /** The connection to the proxy until it gave the tunnel: closing a CONNECTING task ends it. */
+  let tunnel: net.Socket | undefined;
   let connectEnd = 0;
   let socketError: string | undefined;
   let header: Record<string, string> = {};
@@ -44,36 +58,47 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     ...config.tls,
     // Our own connect, as ws's netConnect/tlsConnect, to time the TCP/TLS setup and to see
     // socket errors that ws swallows after open (a reset reaches onError as `read ECONNRESET`).
-    createConnection: (options: net.NetConnectOpts & tls.ConnectionOptions & { socketPath?: string }) => {
-      let socket: net.Socket;
-      if (secure) {
-        const tlsOptions = { ...options, path: undefined } as tls.ConnectionOptions;
-        if (!tlsOptions.servername && tlsOptions.servername !== '') {
-          tlsOptions.servername = net.isIP(tlsOptions.host ?? '') ? '' : tlsOptions.host;
+    // Through a proxy the socket comes later, by Node's callback (ws passes it on).
+    createConnection: (
+      options: ConnectOptions,
+      created: (error: Error | null, socket?: net.Socket) => void,
+    ): net.Socket | undefined => {
+      /** Watches the socket ws will use; `under` is its TCP socket, `connected` a tunnel's. */
+      const take = (socket: net.Socket, under = socket, connected = false) => {
+        if (connected) connectEnd = clock();
+        else {
+          socket.once(secure ? 'secureConnect' : 'connect', () => {
+            connectEnd = clock();
+          });
         }
-        socket = tls.connect(tlsOptions);
-        socket.once('secureConnect', () => {
-          connectEnd = clock();
+        socket.on('error', (error) => {
+          socketError ??= error.message;
         });
-      } else {
-        socket = net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts);
-        socket.once('connect', () => {
-          connectEnd = clock();
-        });
+        raw = socket;
+        tcp = under;
+        return socket;
+      };
+      const { proxy } = config;
+      if (proxy === undefined) {
+        if (secure) return take(tls.connect(tlsOptions(options)));
+        return take(net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts));
       }
-      socket.on('error', (error) => {
-        socketError ??= error.message;
+      tunnel = openTunnel(proxy, options.host ?? 'localhost', options.port ?? (secure ? 443 : 80), (error, socket) => {
+        if (tunnel === undefined) return void socket.destroy(); // the task gave up meanwhile
+        tunnel = undefined;
+        if (error !== undefined) return created(error);
+        if (secure) return created(null, take(tls.connect({ ...tlsOptions(options), socket }), socket));
+        created(null, take(socket, socket, true));
       });
-      raw = socket;
-      return socket;
+      return undefined;
     },
-  } as WebSocket.ClientOptions);
+  } as unknown as WebSocket.ClientOptions);
 
   ws.on('upgrade', (response) => {
     header = headerRecord(response.headers);
   });
   ws.on('open', () => {
-    raw?.setNoDelay(frame.tcpNoDelay);
+    tcp?.setNoDelay(frame.tcpNoDelay);
     // Not with permessage-deflate: ws inflates asynchronously, and the reader would overtake it.
     // ws keeps its receiver in `_receiver`; with another ws version, ws reads everything as before.
     const receiver = (ws as unknown as { _receiver?: Writable })._receiver;
@@ -102,6 +127,11 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     handlers.close(code, reason.toString('utf8'));
   });
 
+  const giveUpTunnel = () => {
+    tunnel?.destroy();
+    tunnel = undefined;
+  };
+
   const socket: HostSocket = {
     send(data, done) {
       if (writer !== undefined && ws.readyState === WebSocket.OPEN) {
@@ -116,10 +146,12 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     },
     close(code, reason) {
       writer?.flush(); // the frames sent before the close go first
+      giveUpTunnel();
       ws.close(code, reason);
     },
     abort() {
       writer?.flush();
+      giveUpTunnel();
       ws.terminate();
     },
     pause() {
