@@ -32,15 +32,17 @@ const pools = new Map<string, PoolEntry>();
 const threadFile = (): URL => new URL('./node-thread.js', import.meta.url);
 
 /**
- * Runs `start`; where Node's permission model (--experimental-permission) refuses threads, the
- * error says what to do about it.
+ * Runs `start`; where Node's permission model (--permission, --experimental-permission before
+ * Node 22) refuses threads, the error says what to do about it (Node 24 names the flag itself).
  */
 function explainRefusal<T>(start: () => T): T {
   try {
     return start();
   } catch (error) {
     if ((error as { code?: string })?.code !== 'ERR_ACCESS_DENIED') throw error;
-    throw new Error(`${(error as Error).message} (run node with --allow-worker, or use backend 'inline')`);
+    const { message } = error as Error;
+    const todo = message.includes('--allow-worker') ? '' : 'run node with --allow-worker, ';
+    throw new Error(`${message} (${todo}or use backend 'inline')`);
   }
 }
 

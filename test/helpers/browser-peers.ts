@@ -44,7 +44,6 @@ export const browserRuntime: Runtime = {
   name: 'browser',
   peers: browserPeers,
   trust: {},
-  checksCertificates: false,
   onUnhandledRejection(listener) {
     const onEvent = (event: PromiseRejectionEvent) => listener(event.reason);
     addEventListener('unhandledrejection', onEvent);

@@ -1,6 +1,13 @@
 /** The suite's peers served from this Node process (see peers.ts). */
 import type { PeerServer, Peers, Runtime, ServerMessage } from './peers.js';
-import { closedPort, startPythonServer, startWsServer, type TestServer, TLS_CERT } from './servers.js';
+import {
+  closedPort,
+  startPythonServer,
+  startWsServer,
+  type TestServer,
+  TLS_CERT,
+  untrustedCertificateError,
+} from './servers.js';
 
 const asMessage = (m: string | Buffer): ServerMessage => (typeof m === 'string' ? m : [...m]);
 
@@ -29,7 +36,7 @@ export const nodeRuntime: Runtime = {
   name: 'node',
   peers: nodePeers,
   trust: { tls: { ca: TLS_CERT } },
-  checksCertificates: true,
+  untrustedCertificate: untrustedCertificateError,
   onUnhandledRejection(listener) {
     process.on('unhandledRejection', listener);
     return () => process.off('unhandledRejection', listener);

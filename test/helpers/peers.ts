@@ -50,11 +50,12 @@ export interface Runtime {
   /** Instance options under which the `tls: true` peer's certificate is trusted. */
   trust: QQOptions;
   /**
-   * False where the harness makes the runtime accept any certificate: vitest's browser mode
-   * opens its pages with `ignoreHTTPSErrors` (and a page's wss to an untrusted server then
-   * hangs). browser.test.ts checks the refusal in a Chromium launched without it.
+   * What the runtime says of a self-signed certificate it does not trust. Absent where the
+   * harness makes the runtime accept any certificate: vitest's browser mode opens its pages
+   * with `ignoreHTTPSErrors` (and a page's wss to an untrusted server then hangs).
+   * browser.test.ts checks the refusal in a Chromium launched without it.
    */
-  checksCertificates: boolean;
+  untrustedCertificate?: () => Promise<string>;
   /** Listens for unhandled Promise rejections; returns the function that stops listening. */
   onUnhandledRejection(listener: (reason: unknown) => void): () => void;
   /** MessagePorts still open in this process, where the runtime can tell. */

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -206,6 +207,29 @@ export async function startWsServer(
       await new Promise<void>((resolve) => web.close(() => resolve()));
     },
   };
+}
+
+let untrusted: Promise<string> | undefined;
+
+/**
+ * What Node says of a self-signed certificate it was not told to trust, asked of Node itself:
+ * the errMsg a task gets for it. (OpenSSL's words, to which Node 24 adds advice; a later
+ * version may change them again.)
+ */
+export function untrustedCertificateError(): Promise<string> {
+  untrusted ??= (async () => {
+    const server = https.createServer({ cert: OTHER_CERT, key: OTHER_KEY });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const message = await new Promise<string>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port });
+      socket.once('secureConnect', () => resolve('(trusted?)'));
+      socket.once('error', (error) => resolve(error.message));
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return message;
+  })();
+  return untrusted;
 }
 
 /** A port on 127.0.0.1 where nothing listens. */
