@@ -21,6 +21,7 @@ describe('public types', () => {
     createQQ({ backend: 'nope' });
     // @ts-expect-error maxConnections is a number
     createQQ({ maxConnections: '5' });
+    expectTypeOf<QQOptions['proxy']>().toEqualTypeOf<string | URL | undefined>();
   });
 
   it('connectSocket returns a SocketTask; url is required', () => {
