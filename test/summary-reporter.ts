@@ -1,4 +1,5 @@
-// Prints the plain closing line CI reads ("Tests: N passed, N failed, N skipped").
+// Prints the plain closing line CI reads ("Tests: N passed, N failed, N skipped"); a run with
+// QQ_TEST_LABEL set (the Node LTS pass, which npm test runs first) names itself in that line.
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
@@ -12,6 +13,7 @@ export default class SummaryReporter implements Reporter {
         else count.skipped++;
       }
     }
-    console.log(`\nTests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`);
+    const label = process.env.QQ_TEST_LABEL ? ` (${process.env.QQ_TEST_LABEL})` : '';
+    console.log(`\nTests${label}: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`);
   }
 }
