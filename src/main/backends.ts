@@ -32,8 +32,9 @@ const pools = new Map<string, PoolEntry>();
 const threadFile = (): URL => new URL('./node-thread.js', import.meta.url);
 
 /**
- * Runs `start`; where Node's permission model (--permission, --experimental-permission before
- * Node 22) refuses threads, the error says what to do about it (Node 24 names the flag itself).
+ * Runs `start`; where Node's permission model (--permission; --experimental-permission on
+ * Node 20) refuses threads, the error says what to do about it (Node 22 and 24 name the flag
+ * themselves: then only the other way out is added).
  */
 function explainRefusal<T>(start: () => T): T {
   try {
