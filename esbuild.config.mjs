@@ -13,6 +13,11 @@ const browser = {
   logLevel: 'warning',
   outdir: 'dist/browser',
 };
+/** Browsers' `/global` imports the facade beside it (`file`) rather than holding a second copy. */
+const facadeBeside = (file) => ({
+  name: 'facade-beside',
+  setup: (b) => b.onResolve({ filter: /^\.\/browser\.js$/ }, () => ({ path: file, external: true })),
+});
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
 
 await Promise.all([
@@ -40,14 +45,26 @@ await Promise.all([
     format: 'iife',
   }),
   // Browsers' `/global`: imports the facade beside it rather than holding a second copy.
+  build({ ...browser, entryPoints: { global: 'src/browser-global.ts' }, plugins: [facadeBeside('./index.js')] }),
+  // The browser build as CommonJS, for what resolves `browser` with `require`: jest's jsdom
+  // environment with its usual Babel transform (where `auto` runs inline), older bundlers. No
+  // import.meta there: worker.js is looked for beside the script that loaded this one, else
+  // relative to the page (workerUrl says where, as for any bundle that moves files).
+  build({
+    ...browser,
+    entryPoints: { index: 'src/browser.ts' },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    define: { 'import.meta.url': '__qqModuleUrl' },
+    banner: {
+      js: "var __qqModuleUrl = (typeof document === 'object' && document.currentScript && document.currentScript.src) || (typeof location === 'object' ? location.href : 'file:///');",
+    },
+  }),
   build({
     ...browser,
     entryPoints: { global: 'src/browser-global.ts' },
-    plugins: [
-      {
-        name: 'facade-beside',
-        setup: (b) => b.onResolve({ filter: /^\.\/browser\.js$/ }, () => ({ path: './index.js', external: true })),
-      },
-    ],
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    plugins: [facadeBeside('./index.cjs')],
   }),
 ]);

@@ -301,6 +301,48 @@ describe('package entry points', () => {
     expect(stdout.trim()).toBe('from cjs');
   });
 
+  it("gives require() under the browser condition (jest's jsdom environment) a CommonJS browser build that runs inline", async () => {
+    // What jest's jsdom environment resolves for code its Babel transform turned into require():
+    // `browser` and `require`. Its globals lack workers, MessageChannel and structuredClone (and
+    // TextEncoder, which Node 20's own WebSocket, standing in for jsdom's here, needs: the
+    // Chromium page of bare.browser.test.ts goes without it). The server is this process's:
+    // under that condition require('ws') is ws's browser stub.
+    const { stdout } = await node(
+      '--input-type=commonjs',
+      `
+      for (const name of ['MessageChannel', 'structuredClone']) delete globalThis[name];
+      const { createQQ } = require('qq-socket-worker');
+      const log = [];
+      const warn = console.warn;
+      console.warn = (text) => log.push(text);
+      const qq = createQQ();
+      const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+      task.onOpen(() => {
+        task.send({ data: 'from a jest test' });
+        task.send({ data: new Uint8Array([1, 2, 3]).buffer, transfer: true });
+      });
+      task.onMessage(({ data }) => {
+        log.push(typeof data === 'string' ? data : [...new Uint8Array(data)]);
+        if (log.length === 3) task.close();
+      });
+      task.onClose(async ({ code }) => {
+        log.push(code, require.resolve('qq-socket-worker').split('/dist/')[1]);
+        await qq.destroy();
+        console.warn = warn;
+        console.log(JSON.stringify(log));
+      });
+      `,
+      { flags: ['--conditions=browser', ...(typeof WebSocket === 'function' ? [] : ['--experimental-websocket'])] },
+    );
+    expect(JSON.parse(stdout)).toEqual([
+      'qq-socket-worker: this runtime has no Web Worker; backend auto runs inline, on this thread',
+      'from a jest test',
+      [1, 2, 3],
+      1000,
+      'browser/index.cjs',
+    ]);
+  });
+
   it('installs globalThis.qq from qq-socket-worker/global, with require too', async () => {
     const esm = await node(
       '--input-type=module',
