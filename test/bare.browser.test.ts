@@ -3,7 +3,7 @@
 // runs inline there, over in-thread ports (src/main/channel.ts).
 
 import { createQQ } from 'qq-socket-worker';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { conformance } from './conformance.js';
 import { missing } from './helpers/bare-globals.js';
 import { browserPeers, browserRuntime } from './helpers/browser-peers.js';
@@ -39,6 +39,26 @@ it('sends a copy for transfer: true where nothing can detach a buffer, the calle
     if (!('transfer' in ArrayBuffer.prototype)) {
       Object.defineProperty(ArrayBuffer.prototype, 'transfer', transfer as PropertyDescriptor);
     }
+    await qq.destroy();
+    await server.close();
+  }
+});
+
+it("echoes under a test's fake timers (jest's jsdom setup with useFakeTimers)", async () => {
+  const server = await browserPeers.start({});
+  const qq = createQQ({ backend: 'inline' });
+  const faked = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'Date'];
+  vi.useFakeTimers({ toFake: faked as never });
+  try {
+    const task = qq.connectSocket({ url: `${server.url}/echo` });
+    const rec = record(task);
+    await rec.opened;
+    task.send({ data: 'while time stands still' });
+    expect(await rec.messages(1)).toEqual(['while time stands still']);
+    task.close({ code: 1000 });
+    expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+  } finally {
+    vi.useRealTimers();
     await qq.destroy();
     await server.close();
   }

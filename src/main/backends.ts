@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { HostConfig } from '../shared/protocol.js';
+import { setImmediate } from '../shared/timers.js';
 import { nodeSocketFactory } from '../worker/node-socket.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';

@@ -6,6 +6,7 @@
  */
 import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
+import { setTimeout } from '../shared/timers.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
 import type { TabGone, WorkerInit, WorkerReply } from '../worker/web-worker.js';

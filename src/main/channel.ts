@@ -4,6 +4,7 @@
  * where `inline` is most needed: DOM emulations under test runners (jsdom has no
  * MessageChannel, nor structuredClone), embedded script engines.
  */
+import { queueMicrotask } from '../shared/timers.js';
 
 /** What this library uses of a MessagePort, Node's and the web's alike. */
 export interface PortLike {

@@ -6,6 +6,7 @@ import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { hostDied } from '../shared/errors.js';
 import type { Command, HostControl, HostEvent } from '../shared/protocol.js';
+import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
 
 /** The data port as both Node's and the web's MessagePort offer it. */
 export interface DataPort {
@@ -129,8 +130,8 @@ export class HostClient {
    */
   #endTurn = (): void => {
     this.#turnQueued = false;
-    const start = this.#turnStart ?? performance.now();
-    while (this.#pending.length > 0 && performance.now() - start <= DISPATCH_BUDGET_MS) {
+    const start = this.#turnStart ?? now();
+    while (this.#pending.length > 0 && now() - start <= DISPATCH_BUDGET_MS) {
       this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
     }
     this.#turnStart = undefined;
@@ -157,13 +158,13 @@ export class HostClient {
    * its clock and queues its end.
    */
   #overBudget(): boolean {
-    const now = performance.now();
+    const time = now();
     if (this.#turnStart === undefined) {
-      this.#turnStart = now;
+      this.#turnStart = time;
       this.#queueEndTurn();
       return false;
     }
-    return now - this.#turnStart > DISPATCH_BUDGET_MS;
+    return time - this.#turnStart > DISPATCH_BUDGET_MS;
   }
 
   #queueEndTurn(): void {

@@ -1,6 +1,7 @@
 /** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
 import { errors, ok } from '../shared/errors.js';
 import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig, type TlsConfig } from '../shared/protocol.js';
+import { clearTimeout, setTimeout } from '../shared/timers.js';
 import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
 import {
   type Checked,

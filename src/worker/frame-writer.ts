@@ -17,6 +17,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { queueMicrotask } from '../shared/timers.js';
 import { MAX_HEADER_BYTES } from './frame-reader.js';
 
 /** bufferutil's signature: `output[offset + i] = source[i] ^ mask[i & 3]` for i < length. */

@@ -4,6 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { clearTimeout, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
 import { type Clock, Host, type SocketFactory } from './host.js';
 import type { Scheduler } from './outbox.js';
 
@@ -16,7 +17,7 @@ export interface HostPort {
 }
 
 /** Absolute hi-res ms, comparable across threads and workers of one machine. */
-export const clock: Clock = () => performance.timeOrigin + performance.now();
+export const clock: Clock = () => performance.timeOrigin + now();
 
 /** When a host posts its batches: see {@link Outbox}. */
 export interface Scheduling {
@@ -44,10 +45,10 @@ export function coalescing(windowMs = 1): Scheduler {
   let last = Number.NEGATIVE_INFINITY;
   return (fn) => {
     const run = () => {
-      last = performance.now();
+      last = now();
       fn();
     };
-    const since = performance.now() - last;
+    const since = now() - last;
     // Timer delays are whole milliseconds (WebIDL long): a fraction would be cut to 0.
     if (since < windowMs) setTimeout(run, Math.ceil(windowMs - since));
     else queueMicrotask(run);

@@ -1,0 +1,55 @@
+/**
+ * A test suite of the app's own that fakes timers (jest.useFakeTimers(), vi.useFakeTimers()):
+ * the library's sockets are real I/O, and its own turn ends, batches and timeouts run on the
+ * functions it took when it loaded (src/shared/timers.ts), so nothing waits for a fake clock.
+ */
+import { createQQ } from 'qq-socket-worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { record } from './helpers/record.js';
+import { startWsServer, type TestServer } from './helpers/servers.js';
+
+/** Everything jest's modern fake timers fake, less process.nextTick (Node's streams need it). */
+const FAKED = [
+  'setTimeout',
+  'clearTimeout',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'queueMicrotask',
+  'performance',
+  'Date',
+] as const;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startWsServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe.each(['inline', 'thread'] as const)('under fake timers (%s)', (backend) => {
+  it('echoes, closes, times out a silent server and is destroyed in real time', async () => {
+    const qq = createQQ({ backend });
+    vi.useFakeTimers({ toFake: [...FAKED] });
+    const task = qq.connectSocket({ url: `${server.url}/echo` });
+    const rec = record(task);
+    await rec.opened;
+    task.send({ data: 'while time stands still' });
+    task.send({ data: new Uint8Array([1, 2, 3]).buffer });
+    const [text, bytes] = await rec.messages(2);
+    expect(text).toBe('while time stands still');
+    expect([...new Uint8Array(bytes as ArrayBuffer)]).toEqual([1, 2, 3]);
+    task.close({ code: 1000 });
+    expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+    const silent = qq.connectSocket({ url: `${server.url}/silent`, timeout: 200 });
+    expect((await record(silent).closed).slice(0, 1)).toEqual([
+      { event: 'error', errMsg: 'connectSocket:fail timeout' },
+    ]);
+    await qq.destroy();
+  });
+});
