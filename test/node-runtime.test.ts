@@ -358,7 +358,7 @@ describe('package entry points', () => {
 });
 
 describe('TypeScript consumers (node16 resolution)', () => {
-  it('type-checks an ESM (.mts) and a CommonJS (.cts) file against the built declarations', async () => {
+  it('type-checks an ESM (.mts) and a CommonJS (.cts) file against the built declarations, for Node and browsers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qq-ts-consumer-'));
     try {
       await mkdir(join(dir, 'node_modules'));
@@ -368,6 +368,11 @@ describe('TypeScript consumers (node16 resolution)', () => {
         'tsconfig.json': JSON.stringify({
           compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: [] },
           files: ['cjs.cts', 'esm.mts'],
+        }),
+        // A project for browsers: the `browser` condition's types, ESM and CommonJS.
+        'tsconfig.browser.json': JSON.stringify({
+          extends: './tsconfig.json',
+          compilerOptions: { customConditions: ['browser'], traceResolution: true },
         }),
         // Each file also holds a deliberate type error: declarations that said `any` would fail.
         'cjs.cts': `
@@ -388,11 +393,21 @@ describe('TypeScript consumers (node16 resolution)', () => {
       };
       for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
       const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-      const result = await run(process.execPath, [tsc, '-p', dir]).then(
-        () => 'ok',
-        (error: { stdout?: string }) => error.stdout ?? String(error),
+      const check = (project: string) =>
+        run(process.execPath, [tsc, '-p', join(dir, project)]).then(
+          ({ stdout }: { stdout: string }) => ({ ok: true, stdout }),
+          (error: { stdout?: string }) => ({ ok: false, stdout: error.stdout ?? String(error) }),
+        );
+      expect(await check('tsconfig.json')).toMatchObject({ ok: true });
+      const browser = await check('tsconfig.browser.json');
+      expect(browser).toMatchObject({ ok: true });
+      // Under the browser condition, for both module kinds: qq-socket-worker (.cts and .mts)
+      // and qq-socket-worker/global (.cts), each to the declarations of its kind.
+      expect(browser.stdout.match(/Resolved under condition 'browser'\./g)).toHaveLength(3);
+      const resolved = [...browser.stdout.matchAll(/'qq-socket-worker' was successfully resolved to '([^']+)'/g)];
+      expect(new Set(resolved.map(([, file]) => relative(root, file as string)))).toEqual(
+        new Set(['dist/types/index.d.ts', 'dist/types-cjs/index.d.ts']),
       );
-      expect(result).toBe('ok');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
