@@ -94,6 +94,16 @@ const RUN = `async ({ design, url, seconds }) => {
       worker.postMessage({ url });
       if (design === 'bare worker') count = () => new Promise((r) => { answer = r; worker.postMessage('count'); });
       close = () => { worker.postMessage('close'); worker.terminate(); };
+    } else if (design === 'bare shared') {
+      // Not run by default: bare worker's counting socket in a SharedWorker of the page's own
+      // (a random name), to tell what the kind of worker does to the socket's rate.
+      const code = "onconnect = (c) => { const port = c.ports[0]; let n = 0, ws; port.onmessage = (m) => { if (m.data.url) { ws = new WebSocket(m.data.url); ws.binaryType = 'arraybuffer'; ws.onopen = () => port.postMessage('open'); ws.onmessage = () => { n++; }; } else if (m.data === 'count') port.postMessage(n); else { ws.close(); close(); } }; };";
+      const shared = new SharedWorker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })), { name: 'bare-' + Math.random() });
+      let answer;
+      shared.port.onmessage = (e) => { if (e.data === 'open') resolve(); else answer(e.data); };
+      shared.port.postMessage({ url });
+      count = () => new Promise((r) => { answer = r; shared.port.postMessage('count'); });
+      close = () => shared.port.postMessage('close');
     } else if (design === 'native') {
       const ws = new WebSocket(url);
       ws.binaryType = 'arraybuffer';
