@@ -10,6 +10,7 @@ import {
   checkProtocols,
   checkUrl,
   isOptionsObject,
+  normalizeHost,
 } from '../shared/validate.js';
 import { callbackReply, soon } from './callbacks.js';
 import { HostClient, type HostLink } from './client.js';
@@ -102,7 +103,7 @@ function resolveProxy(value: unknown): ProxyConfig | undefined {
     if (url.protocol !== 'http:' || url.hostname === '') throw refuse();
     const { hostname, port, username, password } = url;
     const proxy: ProxyConfig = {
-      host: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      host: normalizeHost(hostname),
       port: port === '' ? 80 : Number(port),
     };
     if (username !== '' || password !== '') {
