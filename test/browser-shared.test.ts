@@ -39,13 +39,27 @@ async function openPage(
     backend = 'shared',
     record = AS_TEXT_OR_HEX,
     origin = web.origin,
-  }: { share?: boolean; backend?: string; record?: string; origin?: string } = {},
+    heartbeat,
+    pagehide = true,
+  }: {
+    share?: boolean;
+    backend?: string;
+    record?: string;
+    origin?: string;
+    heartbeat?: number;
+    /** false: the library never hears of pagehide (as when a page dies without one). */
+    pagehide?: boolean;
+  } = {},
 ): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${origin}/`);
   await page.evaluate(`(async () => {
+    if (!${pagehide}) {
+      const add = window.addEventListener.bind(window);
+      window.addEventListener = (type, ...rest) => (type === 'pagehide' ? undefined : add(type, ...rest));
+    }
     const { createQQ } = await import('/dist/browser/index.js');
-    window.qq = createQQ({ backend: ${JSON.stringify(backend)} });
+    window.qq = createQQ({ backend: ${JSON.stringify(backend)}, heartbeat: ${heartbeat} });
     window.got = [];
     window.errors = [];
     window.closes = [];
@@ -64,6 +78,14 @@ const broadcast = (prefix: string, n: number) => {
 };
 const expectEventually = async (fn: () => Promise<unknown>, want: unknown) =>
   expect.poll(fn, { timeout: 10_000, interval: 50 }).toEqual(want);
+/** A new task of the page's instance echoes `data` (through a fresh host, after the last died). */
+const echoes = (page: Page, data: string, share = false) =>
+  page.evaluate(`(async () => {
+    const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: ${share} });
+    await new Promise((resolve) => task.onOpen(resolve));
+    task.send({ data: ${JSON.stringify(data)} });
+    return new Promise((resolve) => task.onMessage(({ data }) => resolve(data)));
+  })()`);
 
 describe('shared backend (Chromium, two pages)', () => {
   it('gives two pages one socket, every message to both, and a close that only detaches', async () => {
@@ -141,15 +163,7 @@ describe('shared backend (Chromium, two pages)', () => {
     const closed = server.log.closes.length;
     const b = await openPage(`${server.url}/sink`);
     // A page whose pagehide never reaches the library: only the lock can tell the host it left.
-    const a = await context.newPage();
-    await a.goto(`${web.origin}/`);
-    await a.evaluate(`(async () => {
-      const add = window.addEventListener.bind(window);
-      window.addEventListener = (type, ...rest) => (type === 'pagehide' ? undefined : add(type, ...rest));
-      const { createQQ } = await import('/dist/browser/index.js');
-      const task = createQQ({ backend: 'shared' }).connectSocket({ url: ${JSON.stringify(`${server.url}/sink`)}, share: true });
-      await new Promise((resolve) => task.onOpen(resolve));
-    })()`);
+    const a = await openPage(`${server.url}/sink`, { pagehide: false });
     await a.close();
     broadcast('e', 5);
     await expectEventually(
@@ -164,50 +178,97 @@ describe('shared backend (Chromium, two pages)', () => {
     await server.closed(closed + 1);
   }, 30_000);
 
-  it('shares on an insecure origin (no Web Locks, no randomUUID), where a page leaving says so on pagehide', async () => {
+  it.each([
+    ['a page leaving says so on pagehide', true],
+    ['a page that dies without one goes silent under the beats', false],
+  ])(
+    'shares on an insecure origin (no Web Locks, no randomUUID), where %s',
+    async (_, pagehide) => {
+      context = await browser.newContext();
+      const origin = web.origin.replace('127.0.0.1', INSECURE_HOST);
+      const before = server.log.accepted;
+      const closed = server.log.closes.length;
+      const a = await openPage(`${server.url}/sink`, { origin, heartbeat: 1000, pagehide });
+      expect(await a.evaluate('[isSecureContext, typeof navigator.locks, typeof crypto.randomUUID]')).toEqual([
+        false,
+        'undefined',
+        'undefined',
+      ]);
+      const b = await openPage(`${server.url}/sink`, { origin, heartbeat: 1000 });
+      expect(server.log.accepted - before).toBe(1);
+      // Three spans with nothing but the beats: a live page is never taken for gone.
+      await a.waitForTimeout(3000);
+      broadcast('f', 3);
+      for (const page of [a, b]) {
+        await expectEventually(() => messages(page), ['f0', 'f1', 'f2']);
+        expect(await page.evaluate('[window.errors, window.closes]')).toEqual([[], []]);
+      }
+      await a.close();
+      broadcast('g', 2);
+      await expectEventually(() => messages(b), ['f0', 'f1', 'f2', 'g0', 'g1']);
+      expect(server.log.closes.length).toBe(closed);
+      // B's task leaves while its page lives on: had A's hold leaked (no lock to free it), the
+      // socket would stay open.
+      await b.evaluate('task.close()');
+      await server.closed(closed + 1);
+    },
+    30_000,
+  );
+
+  it('on an insecure origin, takes a page blocked for longer than the heartbeat for gone, and says so', async () => {
     context = await browser.newContext();
     const origin = web.origin.replace('127.0.0.1', INSECURE_HOST);
-    const before = server.log.accepted;
     const closed = server.log.closes.length;
-    const a = await openPage(`${server.url}/sink`, { origin });
-    expect(await a.evaluate('[isSecureContext, typeof navigator.locks, typeof crypto.randomUUID]')).toEqual([
-      false,
-      'undefined',
-      'undefined',
-    ]);
-    const b = await openPage(`${server.url}/sink`, { origin });
-    expect(server.log.accepted - before).toBe(1);
-    broadcast('f', 3);
-    for (const page of [a, b]) await expectEventually(() => messages(page), ['f0', 'f1', 'f2']);
-    await a.close();
-    broadcast('g', 2);
-    await expectEventually(() => messages(b), ['f0', 'f1', 'f2', 'g0', 'g1']);
-    expect(server.log.closes.length).toBe(closed);
-    // B's task leaves while its page lives on: had A's hold leaked (no lock to free it), the
-    // socket would stay open.
-    await b.evaluate('task.close()');
+    const a = await openPage(`${server.url}/sink`, { origin, heartbeat: 1000, share: false });
+    // Kept: heartbeat 0 (never), and a secure origin, where Web Locks tell and nothing beats.
+    const never = await openPage(`${server.url}/sink`, { origin, heartbeat: 0, share: false });
+    const secure = await openPage(`${server.url}/sink`, { heartbeat: 1000, share: false });
+    const block = '{ const until = Date.now() + 2500; while (Date.now() < until); }';
+    await Promise.all([a, never, secure].map((page) => page.evaluate(block)));
     await server.closed(closed + 1);
+    // A browser may only send 1000 (or 3000–4999): the reason tells the server why.
+    expect(server.log.closes.slice(closed)).toEqual([
+      { code: 1000, reason: 'the tab did not answer the shared worker for 1000 ms' },
+    ]);
+    await expectEventually(
+      () => a.evaluate('window.closes'),
+      [{ code: 1001, reason: 'the tab did not answer the shared worker for 1000 ms' }],
+    );
+    expect(await a.evaluate('window.errors')).toEqual([]);
+    expect(await echoes(a, 'back')).toBe('back');
+    for (const page of [never, secure]) {
+      await page.evaluate(`task.send({ data: location.origin })`);
+      expect(await page.evaluate('[window.errors, window.closes]')).toEqual([[], []]);
+    }
+    await expectEventually(
+      () => Promise.resolve(server.log.received.flat().filter((m) => String(m).startsWith('http'))),
+      expect.arrayContaining([origin, web.origin]),
+    );
+    expect(server.log.closes.length).toBe(closed + 1);
   }, 30_000);
 
-  it('turns the shared worker dying into onError + onClose(1006), and the next connect starts a fresh one', async () => {
-    context = await browser.newContext();
-    const a = await openPage(`${server.url}/sink`);
-    const b = await openPage(`${server.url}/sink`);
-    // The shared worker shares A's renderer process here: crashing A kills it.
-    const cdp = await context.newCDPSession(a);
-    const crashed = new Promise((resolve) => a.once('crash', resolve));
-    void cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
-    await crashed;
-    await expectEventually(() => b.evaluate('window.closes'), [{ code: 1006, reason: 'abnormal closure' }]);
-    expect(await b.evaluate('window.errors')).toEqual(['socket host died: the shared worker died']);
-    const again = await b.evaluate(`(async () => {
-      const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true });
-      await new Promise((resolve) => task.onOpen(resolve));
-      task.send({ data: 'fresh host' });
-      return new Promise((resolve) => task.onMessage(({ data }) => resolve(data)));
-    })()`);
-    expect(again).toBe('fresh host');
-  }, 30_000);
+  it.each([
+    ['its life lock frees', false, 'socket host died: the shared worker died'],
+    ['on an insecure origin, it stops beating', true, 'socket host died: the shared worker did not answer for 1000 ms'],
+  ])(
+    'turns the shared worker dying into onError + onClose(1006) (%s), and the next connect starts a fresh one',
+    async (_, insecure, errMsg) => {
+      context = await browser.newContext();
+      const origin = insecure ? web.origin.replace('127.0.0.1', INSECURE_HOST) : web.origin;
+      const a = await openPage(`${server.url}/sink`, { origin, heartbeat: 1000 });
+      const b = await openPage(`${server.url}/sink`, { origin, heartbeat: 1000 });
+      // The shared worker shares A's renderer process here: crashing A kills it. Without Web
+      // Locks, nothing but its silence tells B.
+      const cdp = await context.newCDPSession(a);
+      const crashed = new Promise((resolve) => a.once('crash', resolve));
+      void cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
+      await crashed;
+      await expectEventually(() => b.evaluate('window.closes'), [{ code: 1006, reason: 'abnormal closure' }]);
+      expect(await b.evaluate('window.errors')).toEqual([errMsg]);
+      expect(await echoes(b, 'fresh host', true)).toBe('fresh host');
+    },
+    30_000,
+  );
 
   it('without share, each task is its own socket; the connection limit counts per tab', async () => {
     context = await browser.newContext();

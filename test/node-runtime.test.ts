@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createQQ, type QQ } from 'qq-socket-worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { record } from './helpers/record.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
@@ -452,6 +452,11 @@ describe('createQQ options', () => {
     [{ tls: { key: [] } }, 'createQQ: options.tls.key must be a PEM string or Buffer'],
     [{ tls: { rejectUnauthorized: 0 } }, 'createQQ: options.tls.rejectUnauthorized must be a boolean'],
     [{ threads: 0 }, 'createQQ: options.threads must be a positive integer'],
+    [{ heartbeat: 999 }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
+    [{ heartbeat: -1 }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
+    [{ heartbeat: 1500.5 }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
+    [{ heartbeat: '30000' }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
+    [{ heartbeat: Number.NaN }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
     [{ workerUrl: 42 }, 'createQQ: options.workerUrl must be a file: URL or a path (of node-thread.js)'],
     [
       { workerUrl: 'https://cdn.test/node-thread.js' },
@@ -461,4 +466,17 @@ describe('createQQ options', () => {
   ])('throws a TypeError for %j', (options, message) => {
     expect(() => createQQ(options as never)).toThrow(new TypeError(message));
   });
+
+  it.each([0, 1000, 30_000, 2 ** 40, Number.POSITIVE_INFINITY])(
+    'takes heartbeat %d, and Node, which needs none, says nothing of it',
+    async (heartbeat) => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        await createQQ({ heartbeat }).destroy();
+        expect(warn).not.toHaveBeenCalled();
+      } finally {
+        warn.mockRestore();
+      }
+    },
+  );
 });

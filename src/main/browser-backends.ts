@@ -4,12 +4,14 @@
  * file creates workers in browsers, with the help of worker-scripts.ts (where the scripts are and
  * what a page needs to start them).
  */
+import { sharedWorkerSilent } from '../shared/errors.js';
+import { BEAT, isBeat, type Watch, watchPeer } from '../shared/heartbeat.js';
 import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { setTimeout } from '../shared/timers.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
-import type { TabGone, WorkerInit, WorkerReply } from '../worker/web-worker.js';
+import type { TabMessage, WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
@@ -72,9 +74,11 @@ const warnOnce = (text: string): void => {
 /**
  * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
  * pagehide: the shared host, waiting for the same lock, then shuts this tab's host down, closing
- * its sockets and releasing its shares, even if the tab died without a word.
+ * its sockets and releasing its shares, even if the tab died without a word. Where there are no
+ * Web Locks (an insecure context) the tab says goodbye on pagehide, and the host's beats stand in
+ * for the locks both ways (`heartbeat` ms of silence: heartbeat.ts).
  */
-function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): HostLink {
+function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, heartbeat: number): HostLink {
   const url = urls.shared;
   const fallback = sharedFallback(url);
   if (fallback !== undefined) {
@@ -94,8 +98,10 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
     release = resolve;
   });
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  const beats = locks === undefined && heartbeat > 0;
   let finished = false;
   const stopWaiting = new AbortController();
+  let watch: Watch | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     port.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
@@ -109,6 +115,12 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
           })
           .catch(() => {}); // aborted: the host ended cleanly
       }
+      // No locks: answer each beat at once, and take a host that stops beating for dead.
+      if (isBeat(reply) && beats && !finished) {
+        port.postMessage(BEAT satisfies TabMessage);
+        watch ??= watchPeer(heartbeat, () => reject(new Error(sharedWorkerSilent(heartbeat))));
+        watch.heard();
+      }
     });
     // Errors inside a shared worker stay there: this fires only when its script failed to load.
     worker.addEventListener('error', () => reject(new Error(`the shared worker script ${url} failed to load`)));
@@ -116,6 +128,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   const finish = () => {
     finished = true;
     stopWaiting.abort();
+    watch?.stop();
   };
   void ended.then(finish, finish);
   ended.catch(() => {}); // the client reports it
@@ -123,7 +136,8 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
   const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2, lock };
   const start = () => port.postMessage(init, [data.port2, control.port2]);
   if (locks === undefined) {
-    start(); // no Web Locks: a tab that dies is noticed only through pagehide
+    if (beats) init.heartbeat = heartbeat;
+    start();
   } else {
     // Hold the lock before the host may ask for it: it must never see a live tab as gone.
     void locks.request(lock, () => {
@@ -132,11 +146,10 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }): Hos
     });
   }
   // Leaving: the lock goes (the host, waiting for it, shuts this tab's host down); without Web
-  // Locks (an insecure context) the tab tells the host itself. A tab that dies without a
-  // pagehide is then noticed only where there are locks.
+  // Locks (an insecure context) the tab tells the host itself.
   const leave = () => {
     release();
-    if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabGone);
+    if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabMessage);
   };
   addEventListener('pagehide', leave);
   return linkPorts(data.port1, control.port1, ended, () => {
@@ -180,7 +193,8 @@ export const browserPlatform: Platform = {
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     const urls = scripts(options.workerUrl);
-    const link = options.backend === 'shared' ? sharedLink(config, urls) : workerLink(config, urls.worker);
+    const link =
+      options.backend === 'shared' ? sharedLink(config, urls, options.heartbeat) : workerLink(config, urls.worker);
     workers++; // after: a worker whose constructor threw is not one
     const dispose = link.dispose;
     link.dispose = () => {

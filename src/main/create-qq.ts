@@ -1,7 +1,8 @@
 /** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
 import { errors, ok } from '../shared/errors.js';
+import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
 import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig, type TlsConfig } from '../shared/protocol.js';
-import { clearTimeout, setTimeout } from '../shared/timers.js';
+import { clearTimeout, MAX_TIMER_MS, setTimeout } from '../shared/timers.js';
 import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
 import {
   type Checked,
@@ -38,6 +39,7 @@ interface ResolvedOptions {
   proxy: ProxyConfig | undefined;
   threads: number;
   workerUrl: URL | undefined;
+  heartbeat: number;
 }
 
 const optionError = (name: string, expected: string): TypeError =>
@@ -115,6 +117,16 @@ function resolveProxy(value: unknown): ProxyConfig | undefined {
   }
 }
 
+/** `heartbeat` in ms, 0 for never (0, Infinity or past what a timer keeps). */
+function resolveHeartbeat(value: unknown): number {
+  if (value === undefined) return DEFAULT_HEARTBEAT_MS;
+  if (value === 0 || value === Number.POSITIVE_INFINITY) return 0;
+  if (!Number.isInteger(value) || (value as number) < MIN_HEARTBEAT_MS) {
+    throw optionError('heartbeat', `an integer of at least ${MIN_HEARTBEAT_MS} (ms), or 0 for never`);
+  }
+  return (value as number) > MAX_TIMER_MS ? 0 : (value as number);
+}
+
 /** 'a', 'b' or 'c' */
 const oneOf = (names: readonly string[]) =>
   `${names
@@ -150,6 +162,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     throw optionError('maxPayload', 'a positive integer (bytes)');
   }
   if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
+  const heartbeat = resolveHeartbeat(o.heartbeat);
   for (const [name, why] of Object.entries(platform.ignoredOptions)) {
     if (o[name] !== undefined) console.warn(`qq-socket-worker: ${why}; ${name} is ignored`);
   }
@@ -164,6 +177,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     proxy: resolveProxy(o.proxy),
     threads: o.threads ?? 1,
     workerUrl,
+    heartbeat,
   };
 }
 

@@ -8,6 +8,8 @@ export interface LinkOptions {
   threads: number;
   /** Where the host's script is (see {@link Platform.workerUrl}); undefined: the package's own. */
   workerUrl: URL | undefined;
+  /** Shared backend without Web Locks: ms of silence after which tab or host is taken for gone; 0: never. */
+  heartbeat: number;
 }
 
 export interface Platform {

@@ -105,3 +105,10 @@ export const hostDied = (why: string): string => `socket host died: ${why}`;
 
 /** onClose reason on every open socket when `destroy()` closes it. */
 export const DESTROY_REASON = 'qq instance destroyed';
+
+/**
+ * Insecure origins (no Web Locks; heartbeat.ts): the close reason of a tab's sockets when the
+ * shared worker took the tab for gone, and why a tab took the shared worker for dead.
+ */
+export const tabSilent = (ms: number): string => `the tab did not answer the shared worker for ${ms} ms`;
+export const sharedWorkerSilent = (ms: number): string => `the shared worker did not answer for ${ms} ms`;

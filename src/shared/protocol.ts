@@ -73,6 +73,8 @@ export interface CloseFrame {
 /** Close every socket with 1001 and end; the host answers with {@link EndedEvent} last. */
 export interface ShutdownFrame {
   type: 'shutdown';
+  /** The close reason. @default DESTROY_REASON */
+  reason?: string;
 }
 
 /** Facade → host. */

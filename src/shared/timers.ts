@@ -17,3 +17,9 @@ export const setImmediate = g.setImmediate?.bind(g) as (fn: () => void) => void;
 const performanceNow: () => number = g.performance?.now.bind(g.performance) ?? Date.now;
 /** `performance.now()`. */
 export const now = (): number => performanceNow();
+
+/**
+ * The longest delay setTimeout keeps (Node and browsers fire a longer one at once). A handshake
+ * timeout or a heartbeat of 0, or of more than this (Infinity included), is none.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -171,6 +171,15 @@ export interface QQOptions {
    * setting. @default 1
    */
   threads?: number;
+  /**
+   * Browsers, backend `shared`, on an insecure origin (plain http:// other than localhost), where
+   * there are no Web Locks to tell a tab and the shared worker that the other died: after this
+   * many ms without a word, the shared worker takes a tab for gone (its sockets close, its shares
+   * are released) and a tab takes the shared worker for dead (its tasks get onError +
+   * onClose(1006)). A tab paused this long in a debugger is taken for gone too. At least 1000;
+   * 0 is never. @default 30000
+   */
+  heartbeat?: number;
 }
 
 /** Options that carry at least one callback (then no Promise is returned). */

@@ -13,6 +13,7 @@ import {
   undeliverable,
 } from '../shared/errors.js';
 import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import { FlowControl, OVERRUN_BYTES, OVERRUN_ITEMS, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
 
@@ -66,12 +67,6 @@ export type Clock = () => number;
 
 /** How long `shutdown` waits for closing handshakes before dropping connections. */
 const SHUTDOWN_GRACE_MS = 1000;
-
-/**
- * The longest delay setTimeout keeps (Node and browsers fire a longer one at once). A handshake
- * timeout of 0, or of more than this (Infinity included), is no timeout.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The runtime pieces a host needs. */
 export interface HostRuntime {
@@ -244,9 +239,9 @@ class Connection implements SocketHandlers, Pausable {
    * Shutdown: close with 1001, and drop the connection if the peer does not answer in time. The
    * task hears 1001 whatever the peer echoes (a browser may only send 1000 in its place).
    */
-  shutdown(): void {
-    this.requestClose(1001, DESTROY_REASON);
-    if (this.state !== 'closed') this.#override = { code: 1001, reason: DESTROY_REASON };
+  shutdown(reason = DESTROY_REASON): void {
+    this.requestClose(1001, reason);
+    if (this.state !== 'closed') this.#override = { code: 1001, reason };
     this.#shutdownTimer = this.#host.runtime.setTimer(() => {
       if (this.state !== 'closed') this.#socket?.abort();
     }, SHUTDOWN_GRACE_MS);
@@ -326,7 +321,7 @@ export class Host {
         return;
       case 'shutdown':
         this.#ending = true;
-        for (const connection of this.#connections.values()) connection.shutdown();
+        for (const connection of this.#connections.values()) connection.shutdown(command.reason);
         this.#endIfDone();
         return;
       default:
@@ -378,9 +373,9 @@ export class Host {
     this.#onEnd();
   }
 
-  /** Closes every socket (1001) and ends, as a facade's shutdown would (its tab died). */
-  shutdown(): void {
-    this.#command({ type: 'shutdown' });
+  /** Closes every socket (1001, `reason`) and ends, as a facade's shutdown would (its tab died). */
+  shutdown(reason?: string): void {
+    this.#command({ type: 'shutdown', reason });
   }
 
   stats(): HostStats {

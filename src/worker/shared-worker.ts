@@ -2,15 +2,19 @@
  * SharedWorker entry: one host per tab (its own connection limit), all of them drawing on one
  * {@link SharePool}. A tab holds a Web Lock for its life; when the lock comes free (the tab
  * closed, crashed or navigated, or said goodbye on pagehide), its host shuts down: its sockets
- * close and its shares are released.
+ * close and its shares are released. Where there are no Web Locks (an insecure context), a tab
+ * says goodbye on pagehide, and one that goes silent under the host's beats is taken for gone
+ * (heartbeat.ts).
  */
 
+import { tabSilent } from '../shared/errors.js';
+import { BEAT, watchPeer } from '../shared/heartbeat.js';
 import { randomId } from '../shared/random-id.js';
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
 import { coalescing, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
-import type { TabGone, WorkerInit, WorkerReply } from './web-worker.js';
+import type { TabMessage, WorkerInit, WorkerReply } from './web-worker.js';
 
 const pool = new SharePool(browserSocketFactory);
 
@@ -47,16 +51,28 @@ function serve(port: MessagePort, init: WorkerInit): void {
   const onHost = (h: Host) => {
     host = h;
   };
-  void runHost(init, { factory: pool.factory, crash, onHost, scheduling: { schedule: coalescing() } }).then(() =>
-    reply({ type: 'qq-host-ended' }),
-  );
+  // Without Web Locks (an insecure context) a leaving tab says so itself, on pagehide, and one
+  // that dies without a word goes silent: it answers this host's beats no more.
+  const watch =
+    init.heartbeat === undefined
+      ? undefined
+      : watchPeer(
+          init.heartbeat,
+          () => host?.shutdown(tabSilent(init.heartbeat as number)),
+          () => reply(BEAT),
+        );
+  port.addEventListener('message', (message: MessageEvent<TabMessage>) => {
+    watch?.heard();
+    if (message.data?.type === 'qq-tab-gone') host?.shutdown();
+  });
+  void runHost(init, { factory: pool.factory, crash, onHost, scheduling: { schedule: coalescing() } }).then(() => {
+    watch?.stop();
+    reply({ type: 'qq-host-ended' });
+  });
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
   if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());
-  // Without Web Locks (an insecure context) a leaving tab says so itself, on pagehide.
-  port.addEventListener('message', (message: MessageEvent) => {
-    if ((message.data as TabGone | undefined)?.type === 'qq-tab-gone') host?.shutdown();
-  });
+  if (watch !== undefined) reply(BEAT); // the tab watches from the first one
 }
 
 (globalThis as unknown as { addEventListener(t: 'connect', f: (e: MessageEvent) => void): void }).addEventListener(
