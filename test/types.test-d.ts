@@ -22,6 +22,7 @@ describe('public types', () => {
     // @ts-expect-error maxConnections is a number
     createQQ({ maxConnections: '5' });
     expectTypeOf<QQOptions['proxy']>().toEqualTypeOf<string | URL | undefined>();
+    expectTypeOf<QQOptions['heartbeat']>().toEqualTypeOf<number | undefined>();
   });
 
   it('connectSocket returns a SocketTask; url is required', () => {
