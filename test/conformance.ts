@@ -1057,11 +1057,11 @@ export function conformance(backend: Backend, runtime: Runtime): void {
       expect(await rec.messages(1)).toEqual(['secure']);
     });
 
-    it('takes tls, threads, proxy and workerUrl options (ignored where they mean nothing, with one warning each)', () => {
+    it('takes tls, threads, proxy, noProxy and workerUrl options (ignored where they mean nothing, with one warning each)', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       makeQQ({ tls: { rejectUnauthorized: true } });
       makeQQ({ threads: 2 });
-      makeQQ({ proxy: 'http://127.0.0.1:3128' });
+      makeQQ({ proxy: 'http://127.0.0.1:3128', noProxy: 'localhost,127.0.0.0/8,::1' });
       makeQQ({ workerUrl: 'assets/worker.js' });
       const cdn = new URL('https://cdn.test/worker.js');
       if (browser) makeQQ({ workerUrl: cdn });
@@ -1077,6 +1077,7 @@ export function conformance(backend: Backend, runtime: Runtime): void {
               ['qq-socket-worker: browsers decide certificate trust themselves; tls is ignored'],
               ["qq-socket-worker: browsers run an instance's sockets in one worker; threads is ignored"],
               ['qq-socket-worker: browsers use their own proxy settings; proxy is ignored'],
+              ['qq-socket-worker: browsers use their own proxy settings; noProxy is ignored'],
             ]
           : [],
       );

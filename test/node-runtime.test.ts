@@ -467,6 +467,17 @@ describe('createQQ options', () => {
     expect(() => createQQ(options as never)).toThrow(new TypeError(message));
   });
 
+  it.each([42, ['a.test', 1], 'a.test:99999', 'a.test:x', '10.0.0.0/33', '[::1', 'a*b.test', '1.2.3.4/'])(
+    'throws a TypeError for noProxy %j',
+    (noProxy) => {
+      expect(() => createQQ({ proxy: 'http://127.0.0.1:3128', noProxy } as never)).toThrow(
+        new TypeError(
+          "createQQ: options.noProxy must be hosts as NO_PROXY lists them ('*', name[:port], .domain, IP[:port], IP/prefix)",
+        ),
+      );
+    },
+  );
+
   it.each([0, 1000, 30_000, 2 ** 40, Number.POSITIVE_INFINITY])(
     'takes heartbeat %d, and Node, which needs none, says nothing of it',
     async (heartbeat) => {

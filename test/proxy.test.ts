@@ -84,6 +84,32 @@ describe.each(['inline', 'thread'] as const)('proxy (%s)', (backend) => {
     await rec.closed;
   });
 
+  it('goes around the proxy to the hosts noProxy names (ws and wss), and through it to the rest', async () => {
+    const via = await proxy();
+    const echoes = async (options: QQOptions, url: string) => {
+      const task = make({ proxy: via.url, tls: { ca: TLS_CERT }, ...options }).connectSocket({ url: `${url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      task.send({ data: 'direct?' });
+      const [echo] = await rec.messages(1);
+      task.close({ code: 1000 });
+      await rec.closed;
+      return echo;
+    };
+    // A NO_PROXY value as it comes; by address and port, by block, by name.
+    expect(await echoes({ noProxy: `example.test, 127.0.0.1:${plain.port}` }, plain.url)).toBe('direct?');
+    expect(await echoes({ noProxy: ['10.0.0.0/8', '127.0.0.0/8'] }, secure.url)).toBe('direct?');
+    expect(await echoes({ noProxy: 'localhost' }, plain.url.replace('127.0.0.1', 'localhost'))).toBe('direct?');
+    expect(via.targets).toEqual([]);
+    // Another port, another block, a name that is not the address: through the proxy.
+    expect(await echoes({ noProxy: `127.0.0.1:${plain.port === 65535 ? 1 : plain.port + 1}` }, plain.url)).toBe(
+      'direct?',
+    );
+    expect(await echoes({ noProxy: '::1, 10.0.0.0/8' }, secure.url)).toBe('direct?');
+    expect(await echoes({ noProxy: 'localhost' }, plain.url)).toBe('direct?');
+    expect(via.targets).toEqual([`127.0.0.1:${plain.port}`, `127.0.0.1:${secure.port}`, `127.0.0.1:${plain.port}`]);
+  });
+
   it('sends the URL credentials, decoded, as Proxy-Authorization; without them the 407 is the errMsg', async () => {
     const credentials = 'us:er:p@ss wörd';
     const via = await proxy({ credentials });

@@ -23,6 +23,7 @@ describe('public types', () => {
     createQQ({ maxConnections: '5' });
     expectTypeOf<QQOptions['proxy']>().toEqualTypeOf<string | URL | undefined>();
     expectTypeOf<QQOptions['heartbeat']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<QQOptions['noProxy']>().toEqualTypeOf<string | string[] | undefined>();
   });
 
   it('connectSocket returns a SocketTask; url is required', () => {

@@ -218,5 +218,6 @@ export const browserPlatform: Platform = {
     tls: 'browsers decide certificate trust themselves',
     threads: "browsers run an instance's sockets in one worker",
     proxy: 'browsers use their own proxy settings',
+    noProxy: 'browsers use their own proxy settings',
   },
 };

@@ -1,6 +1,7 @@
 /** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
 import { errors, ok } from '../shared/errors.js';
 import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
+import { parseNoProxy } from '../shared/no-proxy.js';
 import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig, type TlsConfig } from '../shared/protocol.js';
 import { clearTimeout, MAX_TIMER_MS, setTimeout } from '../shared/timers.js';
 import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
@@ -96,7 +97,8 @@ function resolveTls(tls: unknown): TlsConfig | undefined {
  * The proxy URL as the host needs it: host, port (80 when the URL names none) and the decoded
  * credentials. A wrong one throws a TypeError that does not repeat it (it may hold a password).
  */
-function resolveProxy(value: unknown): ProxyConfig | undefined {
+function resolveProxy(value: unknown, noProxy: unknown): ProxyConfig | undefined {
+  const bypass = resolveNoProxy(noProxy);
   if (value === undefined || value === '') return undefined;
   const refuse = () => optionError('proxy', 'an http: URL (http://[user:password@]host[:port])');
   if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
@@ -111,6 +113,7 @@ function resolveProxy(value: unknown): ProxyConfig | undefined {
     if (username !== '' || password !== '') {
       proxy.credentials = `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
     }
+    if (bypass !== undefined) proxy.bypass = bypass;
     return proxy;
   } catch {
     throw refuse();
@@ -125,6 +128,18 @@ function resolveHeartbeat(value: unknown): number {
     throw optionError('heartbeat', `an integer of at least ${MIN_HEARTBEAT_MS} (ms), or 0 for never`);
   }
   return (value as number) > MAX_TIMER_MS ? 0 : (value as number);
+}
+
+/** `noProxy` parsed (no-proxy.ts); undefined when none. */
+function resolveNoProxy(value: unknown): ProxyConfig['bypass'] {
+  if (value === undefined || value === '') return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  const parsed =
+    Array.isArray(list) && list.every((entry) => typeof entry === 'string') ? parseNoProxy(list) : undefined;
+  if (parsed === undefined) {
+    throw optionError('noProxy', "hosts as NO_PROXY lists them ('*', name[:port], .domain, IP[:port], IP/prefix)");
+  }
+  return parsed;
 }
 
 /** 'a', 'b' or 'c' */
@@ -174,7 +189,7 @@ function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
     requireSecure: o.requireSecure ?? false,
     maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     tls: resolveTls(o.tls),
-    proxy: resolveProxy(o.proxy),
+    proxy: resolveProxy(o.proxy, o.noProxy),
     threads: o.threads ?? 1,
     workerUrl,
     heartbeat,

@@ -36,7 +36,7 @@ export interface Platform {
    * createQQ options this runtime has no use for, each with why: given one, createQQ warns once
    * (`qq-socket-worker: <why>; <name> is ignored`). Browsers decide certificate trust themselves
    * (`tls`), run an instance's sockets in one worker (`threads`) and use their own proxy
-   * settings (`proxy`).
+   * settings (`proxy`, `noProxy`).
    */
-  ignoredOptions: Partial<Record<'tls' | 'threads' | 'proxy', string>>;
+  ignoredOptions: Partial<Record<'tls' | 'threads' | 'proxy' | 'noProxy', string>>;
 }

@@ -7,6 +7,7 @@
  *   and event of a task, and the shutdown handshake, travel on this port: messages on two
  *   different ports have no order between them, and a close must never overtake its sends.
  */
+import type { NoProxy } from './no-proxy.js';
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
 export const PROTOCOL_VERSION = 2;
@@ -26,6 +27,8 @@ export interface ProxyConfig {
   port: number;
   /** `user:password`, decoded from the URL, for Proxy-Authorization: Basic. */
   credentials?: string;
+  /** createQQ's `noProxy`: where connections go directly (no-proxy.ts). */
+  bypass?: NoProxy;
 }
 
 /** TLS settings for wss on Node (passed to `tls.connect`). */

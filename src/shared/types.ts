@@ -167,6 +167,14 @@ export interface QQOptions {
    */
   proxy?: string | URL;
   /**
+   * Node, with `proxy`: hosts reached directly, as NO_PROXY lists them (a NO_PROXY value may be
+   * passed as it is): `*` for all; `example.com` for it and its subdomains, `.example.com` for
+   * subdomains only; an IP address, or a block as `10.0.0.0/8`; `:port` after a name or an
+   * address (`[::1]:8080`) for that port only. Loopback is not implied: name it
+   * (`'localhost,127.0.0.0/8,::1'`). @default undefined (every host through the proxy)
+   */
+  noProxy?: string | string[];
+  /**
    * Most worker threads the process-wide pool may start for all `thread` instances with the same
    * setting. @default 1
    */

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
+import { bypassesProxy } from '../shared/no-proxy.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import type { HostSocket, SocketFactory } from './host.js';
@@ -79,11 +80,13 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
         return socket;
       };
       const { proxy } = config;
-      if (proxy === undefined) {
+      const host = options.host ?? 'localhost';
+      const port = Number(options.port ?? (secure ? 443 : 80));
+      if (proxy === undefined || bypassesProxy(proxy.bypass, host, port)) {
         if (secure) return take(tls.connect(tlsOptions(options)));
         return take(net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts));
       }
-      tunnel = openTunnel(proxy, options.host ?? 'localhost', options.port ?? (secure ? 443 : 80), (error, socket) => {
+      tunnel = openTunnel(proxy, host, port, (error, socket) => {
         if (tunnel === undefined) return void socket.destroy(); // the task gave up meanwhile
         tunnel = undefined;
         if (error !== undefined) return created(error);
