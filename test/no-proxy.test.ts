@@ -19,6 +19,10 @@ describe('noProxy', () => {
     ['*.example.com', 'example.com', false],
     ['*.example.com', 'api.example.com', true],
     ['EXAMPLE.com.', 'Api.Example.COM', true],
+    // names as a url's host reads once parsed: punycode, IPv4 in dotted form
+    ['bücher.example', 'xn--bcher-kva.example', true],
+    ['.bücher.example', 'shop.xn--bcher-kva.example', true],
+    ['0x7f.1', '127.0.0.1', true],
     // a port narrows an entry to it
     ['example.com:443', 'example.com', true],
     ['example.com:8443', 'example.com', false],
@@ -65,6 +69,13 @@ describe('noProxy', () => {
     '[::1',
     '300.1.1.1/8',
     'a*b.test',
+    'a%41.test',
+    'a/b',
+    'user@host',
+    '\u0000',
+    '[fe80::1%eth0]',
+    '.1.2.3.4',
+    'a:b:c',
     '.',
     '*.',
   ])('refuses %j', (entry) => {

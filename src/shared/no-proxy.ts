@@ -45,6 +45,19 @@ export function addressBytes(text: string): number[] | undefined {
   });
 }
 
+/**
+ * A name as a url's host reads once parsed (the WHATWG parser: lower case, punycode, IPv4 in
+ * dotted form), or undefined where it is no host name.
+ */
+function urlHost(text: string): string | undefined {
+  if (text === '' || /[\s/?#@\\%:*]/.test(text)) return undefined;
+  try {
+    return normalizeHost(new URL(`http://${text}/`).hostname);
+  } catch {
+    return undefined;
+  }
+}
+
 const portOf = (text: string | undefined): number | undefined | null => {
   if (text === undefined) return undefined;
   const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
@@ -76,16 +89,20 @@ export function parseNoProxy(value: string | readonly string[]): NoProxy | undef
       (entry.indexOf(':') === entry.lastIndexOf(':') ? /^([^:]+)(?::(.*))?$/.exec(entry) : [entry, entry]);
     const port = portOf(split?.[2]);
     if (split === null || port === null) return undefined;
-    const host = split[1] as string;
-    const bytes = addressBytes(host);
+    let host = split[1] as string;
+    const subdomainsOnly = host.startsWith('.') || host.startsWith('*.');
+    if (!host.includes(':')) {
+      const name = urlHost(host.slice(host.startsWith('*.') ? 2 : subdomainsOnly ? 1 : 0));
+      if (name === undefined || name === '') return undefined;
+      host = name;
+    }
+    const bytes = subdomainsOnly ? undefined : addressBytes(host);
     if (bytes !== undefined) {
       out.blocks.push({ bytes, prefix: bytes.length * 8, port });
       continue;
     }
-    const subdomainsOnly = host.startsWith('.') || host.startsWith('*.');
-    const name = normalizeHost(host.slice(host.startsWith('*.') ? 2 : subdomainsOnly ? 1 : 0));
-    if (name === '' || /[\s/*[\]@]/.test(name)) return undefined;
-    out.names.push({ name, subdomainsOnly, port });
+    if (host.includes(':') || addressBytes(host) !== undefined) return undefined; // no IPv6, no .1.2.3.4
+    out.names.push({ name: host, subdomainsOnly, port });
   }
   return out;
 }
