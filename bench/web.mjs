@@ -4,16 +4,23 @@
 // side by side in one run. Two reference rows: `bare worker`, a dedicated worker with a native
 // WebSocket that only counts (it delivers nothing to the page): the ceiling of any design that
 // puts the socket in a dedicated worker; and `bare relay`, the least a worker can do to deliver:
-// it posts the page each message's ArrayBuffer, batched once a millisecond. Per row: messages/s, frames per second (requestAnimationFrame) and
-// main-thread long tasks (PerformanceObserver), medians of --runs runs of --seconds each.
-//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --designs native,worker]
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// it posts the page each message's ArrayBuffer, batched once a millisecond. Per row: messages/s,
+// frames per second (requestAnimationFrame) and main-thread long tasks (PerformanceObserver),
+// medians of --runs runs of --seconds each.
+//
+// Chromium runs with no DevTools client attached, as a user's browser does: the page runs the
+// whole bench itself and posts its results back. Under DevTools (Playwright drives Chromium over
+// it) the Network domain reports every WebSocket frame, payload included, from pages and dedicated
+// workers but not from shared workers, which makes the native and `worker` rows several times
+// slower and `shared` look fast. `--cdp` runs the same page under Playwright, to show that.
+//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --designs native,worker] [-- --cdp]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +30,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '2' },
     sizes: { type: 'string', default: '16,1024,65536' },
     designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
+    cdp: { type: 'boolean' },
   },
   strict: false,
 });
@@ -40,35 +48,46 @@ const wsPort = await new Promise((resolve) => {
     if (m) resolve(m[1]);
   });
 });
+/** The page runs every run itself (designs take turns run by run) and posts each result here. */
+const PAGE = () => `<!doctype html><title>bench</title><script type="module">
+const RUN = ${RUN};
+const { wsPort, sizes, runs, seconds, designs } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+for (const size of sizes) {
+  const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000';
+  for (let i = 0; i < runs; i++) {
+    for (const design of designs) {
+      const result = await RUN({ design, url, seconds }).catch((error) => ({ error: String(error) }));
+      await fetch('/result', { method: 'POST', body: JSON.stringify({ size, design, ...result }) });
+    }
+  }
+}
+</script>`;
+let onResult = () => {};
 const web = http.createServer((req, res) => {
   const path = normalize(new URL(req.url, 'http://x').pathname);
-  if (path === '/')
-    return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>');
-  if (!path.startsWith('/dist/')) return res.writeHead(404).end();
-  try {
-    const type = extname(path) === '.js' ? 'text/javascript' : 'application/json';
-    res.writeHead(200, { 'content-type': type }).end(readFileSync(join(root, path)));
-  } catch {
-    res.writeHead(404).end();
+  if (path === '/result') {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      res.end();
+      onResult(JSON.parse(body));
+    });
+    return;
   }
+  if (path === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE());
+  if (!path.startsWith('/dist/')) return res.writeHead(404).end();
+  let body;
+  try {
+    body = readFileSync(join(root, path));
+  } catch {
+    return res.writeHead(404).end();
+  }
+  res.writeHead(200, { 'content-type': extname(path) === '.js' ? 'text/javascript' : 'application/json' }).end(body);
 });
 await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${web.address().port}`;
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-const page = await browser.newPage();
-await page.goto(`${origin}/`);
 
 /** One run in the page: receive for `seconds`, counting messages, frames and long tasks. */
 const RUN = `async ({ design, url, seconds }) => {
@@ -140,22 +159,67 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const sizes = args.sizes.split(',').map(Number);
+const designs = args.designs.split(',');
+const expected = sizes.length * designs.length * Number(args.runs);
+const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
+  .split(' ')
+  .slice(0, 2)
+  .join(' ');
+const config = { wsPort: Number(wsPort), sizes, runs: Number(args.runs), seconds: Number(args.seconds), designs };
+const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
+
+/** Every run's result, as the page posts them; rejects when the page goes quiet. */
+const results = [];
+const done = new Promise((resolve, reject) => {
+  const quiet = () => setTimeout(() => reject(new Error('the bench page went quiet for 60 s')), 60_000);
+  let timer = quiet();
+  onResult = (result) => {
+    if (result.error !== undefined) return reject(new Error(`${result.design}: ${result.error}`));
+    results.push(result);
+    process.stderr.write('.');
+    clearTimeout(timer);
+    timer = results.length === expected ? undefined : quiet();
+    if (results.length === expected) resolve();
+  };
+});
+let finish;
+if (args.cdp) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  await (await browser.newPage()).goto(url);
+  finish = () => browser.close();
+} else {
+  const profile = mkdtempSync(join(tmpdir(), 'qq-bench-web-'));
+  const chrome = spawn(CHROMIUM, ['--headless', ...ARGS, `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+  finish = async () => {
+    const exited = new Promise((resolve) => chrome.once('exit', resolve));
+    chrome.kill();
+    await exited;
+    rmSync(profile, { recursive: true, force: true });
+  };
+}
+try {
+  await done;
+} finally {
+  process.stderr.write('\n');
+  await finish();
+  web.close();
+  flood.kill();
+}
+
 const rows = [];
-for (const size of args.sizes.split(',').map(Number)) {
-  const url = `ws://127.0.0.1:${wsPort}/flood?size=${size}&kind=binary&count=1000000000`;
-  // Designs take turns run by run, so that a slow spell of this noisy machine hits all of them.
-  const designs = args.designs.split(',');
-  const runsOf = Object.fromEntries(designs.map((d) => [d, []]));
-  for (let i = 0; i < Number(args.runs); i++) {
-    for (const design of designs) {
-      runsOf[design].push(
-        await page.evaluate(`(${RUN})(${JSON.stringify({ design, url, seconds: Number(args.seconds) })})`),
-      );
-      process.stderr.write('.');
-    }
-  }
+for (const size of sizes) {
   for (const design of designs) {
-    const runs = runsOf[design];
+    const runs = results.filter((r) => r.size === size && r.design === design);
     rows.push({
       scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
       design,
@@ -166,11 +230,6 @@ for (const size of args.sizes.split(',').map(Number)) {
     });
   }
 }
-process.stderr.write('\n');
-await browser.close();
-web.close();
-flood.kill();
-
 for (const row of rows) {
   const native = rows.find((r) => r.scenario === row.scenario && r.design === 'native');
   row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
@@ -187,13 +246,15 @@ const lines = rows.map((r) => [
   fmt(r.longestTaskMs),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-console.log(`Chromium ${browser.version()}, headless, medians of ${args.runs} runs of ${args.seconds} s.\n`);
+console.log(
+  `${version}, headless, ${args.cdp ? 'under DevTools (Playwright)' : 'no DevTools attached'}, medians of ${args.runs} runs of ${args.seconds} s.\n`,
+);
 console.log(
   [header, widths.map((w) => '-'.repeat(w)), ...lines]
     .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
     .join('\n'),
 );
 if (args.json) {
-  writeFileSync(args.out, `${JSON.stringify({ browser: browser.version(), rows }, null, 2)}\n`);
+  writeFileSync(args.out, `${JSON.stringify({ browser: version, devtools: Boolean(args.cdp), rows }, null, 2)}\n`);
   if (!args.nested) console.log(`\nJSON: ${args.out}`);
 }
