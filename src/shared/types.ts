@@ -185,7 +185,7 @@ export interface QQOptions {
    * many ms without a word, the shared worker takes a tab for gone (its sockets close, its shares
    * are released) and a tab takes the shared worker for dead (its tasks get onError +
    * onClose(1006)). A tab paused this long in a debugger is taken for gone too. At least 1000;
-   * 0 is never. @default 30000
+   * 0 (or Infinity, or more than 2^31 - 1) is never. @default 30000
    */
   heartbeat?: number;
 }
