@@ -2,7 +2,9 @@
  * Bad input from the caller (issue 5), property-based: arbitrary values for every option of
  * connectSocket, send, close and the globals. A call never throws and never hangs, settles
  * exactly once (success or fail, then complete) with an errMsg of semantics.md, and leaves the
- * instance usable. `allowedHosts` keeps every generated url on loopback.
+ * instance usable. `allowedHosts` keeps every generated url on loopback. And createQQ takes any
+ * value of any option or throws a TypeError that names it (never another error, nor a message
+ * that would leave the caller guessing which option was wrong).
  */
 import fc from 'fast-check';
 import { createQQ, type QQ, type SocketTask } from 'qq-socket-worker';
@@ -272,5 +274,50 @@ describe.each([
     );
     task.close();
     await expectUsable();
+  });
+});
+
+describe('arbitrary createQQ options', () => {
+  const OPTIONS = [
+    'backend',
+    'workerUrl',
+    'maxConnections',
+    'connectTimeout',
+    'allowedHosts',
+    'requireSecure',
+    'maxPayload',
+    'tls',
+    'proxy',
+    'noProxy',
+    'threads',
+    'heartbeat',
+  ] as const;
+
+  it('take any value, or throw a TypeError that names the option', async () => {
+    const value = fc.oneof(
+      fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withDate: true }),
+      fc.string(),
+      fc.array(fc.string()),
+      fc.integer(),
+      fc.double(),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...OPTIONS), value, fc.constantFrom('proxy', 'none'), async (name, v, proxy) => {
+        const options: Record<string, unknown> = { backend: 'inline', [name]: v };
+        // noProxy is read with a proxy; a proxy with a bypass list.
+        if (proxy === 'proxy' && name !== 'proxy') options.proxy = 'http://127.0.0.1:9';
+        if (name === 'proxy') options.noProxy = 'localhost';
+        let qq: QQ;
+        try {
+          qq = createQQ(options as never);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+          expect((error as Error).message).toMatch(new RegExp(`^createQQ: options\\.${name}(\\.\\w+)? must be `));
+          return;
+        }
+        await qq.destroy();
+      }),
+      { numRuns: 400 },
+    );
   });
 });
