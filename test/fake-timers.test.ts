@@ -5,7 +5,7 @@
  */
 import { createQQ } from 'qq-socket-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { record } from './helpers/record.js';
+import { expectEcho, record } from './helpers/record.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
 /** Everything jest's modern fake timers fake, less process.nextTick (Node's streams need it). */
@@ -39,11 +39,7 @@ describe.each(['inline', 'thread'] as const)('under fake timers (%s)', (backend)
     const task = qq.connectSocket({ url: `${server.url}/echo` });
     const rec = record(task);
     await rec.opened;
-    task.send({ data: 'while time stands still' });
-    task.send({ data: new Uint8Array([1, 2, 3]).buffer });
-    const [text, bytes] = await rec.messages(2);
-    expect(text).toBe('while time stands still');
-    expect([...new Uint8Array(bytes as ArrayBuffer)]).toEqual([1, 2, 3]);
+    await expectEcho(task, rec, 'while time stands still');
     task.close({ code: 1000 });
     expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
     const silent = qq.connectSocket({ url: `${server.url}/silent`, timeout: 200 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { openTunnel } from '../src/worker/proxy-tunnel.js';
 import { startProxy, type TestProxy } from './helpers/proxy.js';
-import { callbacks, record } from './helpers/record.js';
+import { callbacks, expectEcho, record } from './helpers/record.js';
 import { closedPort, startWsServer, type TestServer, TLS_CERT } from './helpers/servers.js';
 
 /** Whether this machine has IPv6 loopback. */
@@ -53,11 +53,7 @@ describe.each(['inline', 'thread'] as const)('proxy (%s)', (backend) => {
     const task = qq.connectSocket({ url: `${plain.url}/echo` });
     const rec = record(task);
     await rec.opened;
-    task.send({ data: 'through the tunnel' });
-    task.send({ data: new Uint8Array([1, 2, 3]).buffer });
-    const [text, bytes] = await rec.messages(2);
-    expect(text).toBe('through the tunnel');
-    expect([...new Uint8Array(bytes as ArrayBuffer)]).toEqual([1, 2, 3]);
+    await expectEcho(task, rec, 'through the tunnel');
     expect(via.targets).toEqual([`127.0.0.1:${plain.port}`]);
     expect(via.authorizations).toEqual(['']);
     // The connection is timed to the tunnel's end (an unset end would read as the start).

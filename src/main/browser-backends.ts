@@ -98,7 +98,6 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
     release = resolve;
   });
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  const beats = locks === undefined && heartbeat > 0;
   let finished = false;
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
@@ -115,8 +114,9 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
           })
           .catch(() => {}); // aborted: the host ended cleanly
       }
-      // No locks: answer each beat at once, and take a host that stops beating for dead.
-      if (isBeat(reply) && beats && !finished) {
+      // No locks (the host beats only then): answer each beat at once, and take a host that
+      // stops beating for dead.
+      if (isBeat(reply) && !finished) {
         port.postMessage(BEAT satisfies TabMessage);
         watch ??= watchPeer(heartbeat, () => reject(new Error(sharedWorkerSilent(heartbeat))));
         watch.heard();
@@ -136,7 +136,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2, lock };
   const start = () => port.postMessage(init, [data.port2, control.port2]);
   if (locks === undefined) {
-    if (beats) init.heartbeat = heartbeat;
+    if (heartbeat > 0) init.heartbeat = heartbeat;
     start();
   } else {
     // Hold the lock before the host may ask for it: it must never see a live tab as gone.

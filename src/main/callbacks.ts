@@ -1,6 +1,5 @@
 /** success/fail/complete delivery, and the Promise style of the global send/close. */
 import { queueMicrotask } from '../shared/timers.js';
-
 import type { GeneralCallbackResult } from '../shared/types.js';
 import { isOptionsObject } from '../shared/validate.js';
 

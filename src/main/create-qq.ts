@@ -133,9 +133,8 @@ function resolveHeartbeat(value: unknown): number {
 /** `noProxy` parsed (no-proxy.ts); undefined when none. */
 function resolveNoProxy(value: unknown): ProxyConfig['bypass'] {
   if (value === undefined || value === '') return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  const parsed =
-    Array.isArray(list) && list.every((entry) => typeof entry === 'string') ? parseNoProxy(list) : undefined;
+  const isList = Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+  const parsed = typeof value === 'string' || isList ? parseNoProxy(value as string | string[]) : undefined;
   if (parsed === undefined) {
     throw optionError('noProxy', "hosts as NO_PROXY lists them ('*', name[:port], .domain, IP[:port], IP/prefix)");
   }

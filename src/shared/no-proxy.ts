@@ -96,12 +96,12 @@ export function parseNoProxy(value: string | readonly string[]): NoProxy | undef
       if (name === undefined || name === '') return undefined;
       host = name;
     }
-    const bytes = subdomainsOnly ? undefined : addressBytes(host);
-    if (bytes !== undefined) {
+    const bytes = addressBytes(host);
+    if (bytes !== undefined && !subdomainsOnly) {
       out.blocks.push({ bytes, prefix: bytes.length * 8, port });
       continue;
     }
-    if (host.includes(':') || addressBytes(host) !== undefined) return undefined; // no IPv6, no .1.2.3.4
+    if (bytes !== undefined || host.includes(':')) return undefined; // no .1.2.3.4, no IPv6 name
     out.names.push({ name: host, subdomainsOnly, port });
   }
   return out;
@@ -125,7 +125,6 @@ export function bypassesProxy(noProxy: NoProxy | undefined, host: string, port: 
     });
   }
   return noProxy.names.some(
-    ({ name, subdomainsOnly, port: p }) =>
-      portMatches({ port: p }) && (h.endsWith(`.${name}`) || (!subdomainsOnly && h === name)),
+    (entry) => portMatches(entry) && (h.endsWith(`.${entry.name}`) || (!entry.subdomainsOnly && h === entry.name)),
   );
 }

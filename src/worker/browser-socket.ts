@@ -3,7 +3,6 @@
  * the handshake (no headers, no TCP options) and the reasons of failures, and offer no way to
  * stop reading: what the spec says of those is adapted here.
  */
-
 import { setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
 import type { HostSocket, SocketFactory } from './host.js';

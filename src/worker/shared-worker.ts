@@ -53,12 +53,13 @@ function serve(port: MessagePort, init: WorkerInit): void {
   };
   // Without Web Locks (an insecure context) a leaving tab says so itself, on pagehide, and one
   // that dies without a word goes silent: it answers this host's beats no more.
+  const { heartbeat } = init;
   const watch =
-    init.heartbeat === undefined
+    heartbeat === undefined
       ? undefined
       : watchPeer(
-          init.heartbeat,
-          () => host?.shutdown(tabSilent(init.heartbeat as number)),
+          heartbeat,
+          () => host?.shutdown(tabSilent(heartbeat)),
           () => reply(BEAT),
         );
   port.addEventListener('message', (message: MessageEvent<TabMessage>) => {

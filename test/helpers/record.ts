@@ -1,5 +1,6 @@
 /** Records a task's events in order, for exact assertions. */
 import type { SocketTask } from 'qq-socket-worker';
+import { expect } from 'vitest';
 
 export type Recorded =
   | { event: 'open'; header: Record<string, string>; profile: Record<string, number> }
@@ -87,3 +88,12 @@ export function callbacks() {
 
 /** A few macrotasks' wait: long enough for a stray event to show up on a local socket. */
 export const settle = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `text` and then the bytes 1, 2, 3 on an open echo task, and expects both back in order. */
+export async function expectEcho(task: SocketTask, rec: Recording, text: string): Promise<void> {
+  task.send({ data: text });
+  task.send({ data: new Uint8Array([1, 2, 3]).buffer });
+  const [echoedText, bytes] = await rec.messages(2);
+  expect(echoedText).toBe(text);
+  expect([...new Uint8Array(bytes as ArrayBuffer)]).toEqual([1, 2, 3]);
+}
