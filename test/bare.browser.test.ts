@@ -44,22 +44,45 @@ it('sends a copy for transfer: true where nothing can detach a buffer, the calle
   }
 });
 
-it("echoes under a test's fake timers (jest's jsdom setup with useFakeTimers)", async () => {
-  const server = await browserPeers.start({});
-  const qq = createQQ({ backend: 'inline' });
-  const faked = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'Date'];
-  vi.useFakeTimers({ toFake: faked as never });
-  try {
-    const task = qq.connectSocket({ url: `${server.url}/echo` });
-    const rec = record(task);
-    await rec.opened;
-    task.send({ data: 'while time stands still' });
-    expect(await rec.messages(1)).toEqual(['while time stands still']);
-    task.close({ code: 1000 });
-    expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
-  } finally {
-    vi.useRealTimers();
-    await qq.destroy();
-    await server.close();
-  }
-});
+/** The library loaded before the test fakes timers, or after (jest's `fakeTimers.enableGlobally`). */
+const library = {
+  before: async () => createQQ,
+  // A second copy of the build, loaded now: a module URL of its own.
+  after: async (): Promise<typeof createQQ> => {
+    const url = `${new URL('../dist/browser/index.js', import.meta.url).href}?loaded-under-fakes`;
+    return ((await import(/* @vite-ignore */ url)) as { createQQ: typeof createQQ }).createQQ;
+  },
+};
+
+it.each(['before', 'after'] as const)(
+  "echoes under a test's fake timers (jest's jsdom setup), the library loaded %s they were faked",
+  async (order) => {
+    const server = await browserPeers.start({});
+    const faked = [
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'queueMicrotask',
+      'performance',
+      'Date',
+    ];
+    vi.useFakeTimers({ toFake: faked as never });
+    const create = await library[order]();
+    expect(create === createQQ).toBe(order === 'before');
+    const qq = create({ backend: 'inline' });
+    try {
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      task.send({ data: 'while time stands still' });
+      expect(await rec.messages(1)).toEqual(['while time stands still']);
+      task.close({ code: 1000 });
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+    } finally {
+      vi.useRealTimers();
+      await qq.destroy();
+      await server.close();
+    }
+  },
+);

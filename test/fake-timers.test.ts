@@ -1,9 +1,10 @@
 /**
  * A test suite of the app's own that fakes timers (jest.useFakeTimers(), vi.useFakeTimers()):
  * the library's sockets are real I/O, and its own turn ends, batches and timeouts run on the
- * functions it took when it loaded (src/shared/timers.ts), so nothing waits for a fake clock.
+ * functions it took when it loaded, or on the originals where the fakes came first
+ * (src/shared/timers.ts), so nothing waits for a fake clock.
  */
-import { createQQ } from 'qq-socket-worker';
+import * as loaded from 'qq-socket-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectEcho, record } from './helpers/record.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
@@ -32,20 +33,38 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe.each(['inline', 'thread'] as const)('under fake timers (%s)', (backend) => {
-  it('echoes, closes, times out a silent server and is destroyed in real time', async () => {
-    const qq = createQQ({ backend });
+/** The library as a test gets it: loaded before the test faked timers, or after (jest's `enableGlobally`). */
+const when = {
+  'faked after the library loaded': async () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
-    const task = qq.connectSocket({ url: `${server.url}/echo` });
-    const rec = record(task);
-    await rec.opened;
-    await expectEcho(task, rec, 'while time stands still');
-    task.close({ code: 1000 });
-    expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
-    const silent = qq.connectSocket({ url: `${server.url}/silent`, timeout: 200 });
-    expect((await record(silent).closed).slice(0, 1)).toEqual([
-      { event: 'error', errMsg: 'connectSocket:fail timeout' },
-    ]);
-    await qq.destroy();
-  });
+    return loaded;
+  },
+  'faked before the library loaded': async () => {
+    vi.useFakeTimers({ toFake: [...FAKED] });
+    vi.resetModules();
+    const fresh: typeof loaded = await import('qq-socket-worker');
+    expect(fresh).not.toBe(loaded);
+    return fresh;
+  },
+};
+
+describe.each(['inline', 'thread'] as const)('under fake timers (%s)', (backend) => {
+  it.each(Object.keys(when) as (keyof typeof when)[])(
+    '%s: echoes, closes, times out a silent server and is destroyed in real time',
+    async (order) => {
+      const { createQQ } = await when[order]();
+      const qq = createQQ({ backend });
+      const task = qq.connectSocket({ url: `${server.url}/echo` });
+      const rec = record(task);
+      await rec.opened;
+      await expectEcho(task, rec, 'while time stands still');
+      task.close({ code: 1000 });
+      expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+      const silent = qq.connectSocket({ url: `${server.url}/silent`, timeout: 200 });
+      expect((await record(silent).closed).slice(0, 1)).toEqual([
+        { event: 'error', errMsg: 'connectSocket:fail timeout' },
+      ]);
+      await qq.destroy();
+    },
+  );
 });

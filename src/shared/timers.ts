@@ -1,22 +1,48 @@
 /**
- * The runtime's scheduling functions as they were when the library loaded, for everything it
- * schedules on the thread that may run a test. Fake timers installed afterwards (jest's
- * `useFakeTimers()` fakes queueMicrotask, setImmediate and performance too) would otherwise hold
- * the library's turn ends, batches and timeouts until the test advanced them, while its sockets
- * are real I/O that waits for no fake clock: every task hung. (React's scheduler keeps its own
- * references for the same reason.) Fakes installed before the library loads are what it gets.
+ * The runtime's scheduling functions as they were before any test faked them, for everything the
+ * library schedules on the thread that may run a test. Fake timers (jest's `useFakeTimers()`
+ * fakes queueMicrotask, setImmediate and performance too) would otherwise hold the library's
+ * turn ends, batches and timeouts until the test advanced them, while its sockets are real I/O
+ * that waits for no fake clock: every task hung. (React's scheduler keeps its own references for
+ * the same reason.)
+ *
+ * Fakes installed after the library loaded are dodged by taking the functions at load. Fakes
+ * installed before (jest's `fakeTimers: { enableGlobally: true }`, a setup file that fakes) are
+ * dodged where they come from @sinonjs/fake-timers, which jest's modern timers, vitest and sinon
+ * all use: it marks each fake with its `clock` and keeps the original as `clock._<name>` (the
+ * mark is what Testing Library looks for too). Other fakes present at load are what it gets.
  */
 const g = globalThis as typeof globalThis & { setImmediate?: (fn: () => void) => unknown };
 
-export const setTimeout: typeof globalThis.setTimeout = g.setTimeout.bind(g);
-export const clearTimeout: typeof globalThis.clearTimeout = g.clearTimeout.bind(g);
-export const queueMicrotask: typeof globalThis.queueMicrotask = g.queueMicrotask.bind(g);
-/** Node only (undefined in browsers). */
-export const setImmediate = g.setImmediate?.bind(g) as (fn: () => void) => void;
+/** `g[name]` as it was before @sinonjs/fake-timers replaced it, else as it is. */
+function unfaked<K extends 'setTimeout' | 'clearTimeout' | 'queueMicrotask' | 'setImmediate' | 'performance'>(
+  name: K,
+): (typeof g)[K] {
+  const value = g[name];
+  try {
+    const clock = (value as { clock?: object } | undefined)?.clock;
+    const saved = clock && Object.getOwnPropertyDescriptor(clock, `_${name}`);
+    // jsdom's `performance` is a getter, and fake-timers keeps the getter.
+    const original = saved?.get ? saved.get.call(g) : saved?.value;
+    if (original && typeof original === typeof value) return original;
+  } catch {
+    // Whatever fake that was, it is what the library gets.
+  }
+  return value;
+}
 
-const performanceNow: () => number = g.performance?.now.bind(g.performance) ?? Date.now;
+export const setTimeout: typeof globalThis.setTimeout = unfaked('setTimeout').bind(g);
+export const clearTimeout: typeof globalThis.clearTimeout = unfaked('clearTimeout').bind(g);
+export const queueMicrotask: typeof globalThis.queueMicrotask = unfaked('queueMicrotask').bind(g);
+/** Node only (undefined in browsers). */
+export const setImmediate = unfaked('setImmediate')?.bind(g) as (fn: () => void) => void;
+
+const performance = unfaked('performance');
+const performanceNow: () => number = performance?.now.bind(performance) ?? Date.now;
 /** `performance.now()`. */
 export const now = (): number => performanceNow();
+/** `performance.timeOrigin` (0 where there is none: `now()` is then Date.now()). */
+export const timeOrigin: number = performance?.timeOrigin ?? (performance ? Date.now() - performanceNow() : 0);
 
 /**
  * The longest delay setTimeout keeps (Node and browsers fire a longer one at once). A handshake

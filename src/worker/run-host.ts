@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
-import { clearTimeout, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
+import { clearTimeout, now, queueMicrotask, setImmediate, setTimeout, timeOrigin } from '../shared/timers.js';
 import { type Clock, Host, type SocketFactory } from './host.js';
 import type { Scheduler } from './outbox.js';
 
@@ -17,7 +17,7 @@ export interface HostPort {
 }
 
 /** Absolute hi-res ms, comparable across threads and workers of one machine. */
-export const clock: Clock = () => performance.timeOrigin + now();
+export const clock: Clock = () => timeOrigin + now();
 
 /** When a host posts its batches: see {@link Outbox}. */
 export interface Scheduling {
