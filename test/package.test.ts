@@ -1,0 +1,221 @@
+/**
+ * The package as npm publishes it: `npm pack`'s tarball, unpacked into a project of its own
+ * beside only the dependencies its package.json declares (linked from this checkout's
+ * node_modules, so no registry is needed), then used as users do: imported and required on Node,
+ * type-checked by tsc as a Node and as a browser project, and built by Vite for a page in
+ * Chromium. The other tests use dist/ in place; this one finds what `files`, `exports` and
+ * `dependencies` leave out.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/chromium.js';
+import { startWsServer, type TestServer } from './helpers/servers.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const modules = join(root, 'node_modules');
+
+let dir: string;
+let project: string;
+let packed: { files: string[]; manifest: Record<string, unknown> };
+let server: TestServer;
+
+/** Links `name` from this checkout's node_modules into the project's. */
+const link = async (name: string) => {
+  await mkdir(join(project, 'node_modules', name, '..'), { recursive: true });
+  await symlink(join(modules, name), join(project, 'node_modules', name), 'dir');
+};
+
+beforeAll(async () => {
+  server = await startWsServer();
+  dir = await mkdtemp(join(tmpdir(), 'qq-packed-'));
+  project = join(dir, 'app');
+  const unpacked = join(project, 'node_modules', 'qq-socket-worker');
+  await mkdir(unpacked, { recursive: true });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root });
+  const [{ filename, files }] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
+  await run('tar', ['-xzf', join(dir, filename), '-C', unpacked, '--strip-components=1']);
+  const manifest = JSON.parse(await readFile(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
+  packed = { files: files.map((f) => f.path), manifest };
+  // What npm would install beside it: the declared dependencies (optional ones where they are here).
+  const declared = { ...(manifest.dependencies as object), ...(manifest.optionalDependencies as object) };
+  const present = new Set(await readdir(modules));
+  for (const name of Object.keys(declared)) if (present.has(name.split('/')[0] as string)) await link(name);
+  // The app's own: Node's types, as any TypeScript project on Node has.
+  await link('@types/node');
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs a script of the app's with Node, in the app's directory. */
+const node = async (file: string, source: string) => {
+  await writeFile(join(project, file), source);
+  const { stdout } = await run(process.execPath, [file, `${server.url}/echo`], { cwd: project, timeout: 20_000 });
+  return stdout.trim().split('\n');
+};
+
+/** An echo through `backend` that prints what came back, for the app's scripts. */
+const echo = (backend: string) => `
+  await new Promise((resolve, reject) => {
+    const qq = createQQ({ backend: '${backend}' });
+    const task = qq.connectSocket({ url: process.argv[2] });
+    task.onOpen(() => task.send({ data: '${backend}' }));
+    task.onMessage(({ data }) => { console.log('echo', data); task.close({ code: 1000 }); });
+    task.onError(({ errMsg }) => reject(new Error(errMsg)));
+    task.onClose(() => qq.destroy().then(resolve));
+  });`;
+
+describe('the packed package', () => {
+  it('holds the build, the README and package.json, nothing else', () => {
+    const top = [...new Set(packed.files.map((path) => path.split('/')[0]))].sort();
+    expect(top).toEqual(['README.md', 'dist', 'package.json']);
+  });
+
+  it('runs on Node from the install: import, require and /global, on both backends', async () => {
+    expect(
+      await node('esm.mjs', `import { createQQ } from 'qq-socket-worker';\n${echo('thread')}\n${echo('inline')}`),
+    ).toEqual(['echo thread', 'echo inline']);
+    expect(
+      await node(
+        'cjs.cjs',
+        `const { createQQ } = require('qq-socket-worker');\n(async () => {${echo('thread')}\n${echo('inline')}\n})();`,
+      ),
+    ).toEqual(['echo thread', 'echo inline']);
+    expect(
+      await node(
+        'global.mjs',
+        `import 'qq-socket-worker/global';
+        await new Promise((resolve) => {
+          qq.onSocketMessage(({ data }) => { console.log('echo', data); qq.closeSocket({ code: 1000 }); });
+          qq.onSocketOpen(() => qq.sendSocketMessage({ data: 'global' }));
+          qq.onSocketClose(resolve);
+          qq.connectSocket({ url: process.argv[2] });
+        });
+        process.exit(0);`,
+      ),
+    ).toEqual(['echo global']);
+  });
+
+  /** tsc on the app's sources with `options` (strict, no skipLibCheck): its diagnostics. */
+  const tsc = async (name: string, options: Record<string, unknown>, files: Record<string, string>) => {
+    for (const [file, source] of Object.entries(files)) await writeFile(join(project, file), source);
+    const config = {
+      compilerOptions: { strict: true, noEmit: true, target: 'es2022', ...options },
+      files: Object.keys(files),
+    };
+    await writeFile(join(project, name), JSON.stringify(config));
+    const tscBin = join(modules, 'typescript', 'bin', 'tsc');
+    return run(process.execPath, [tscBin, '-p', name], { cwd: project }).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
+  };
+
+  it('type-checks as a Node project (node16, ESM and CommonJS) and as a browser one (bundler)', async () => {
+    const nodeSources = {
+      'typed.mts': `import { createQQ, type SocketTask } from 'qq-socket-worker';
+        const task: SocketTask = createQQ({ backend: 'thread', proxy: 'http://127.0.0.1:3128' }).connectSocket({ url: 'ws://127.0.0.1:1' });
+        task.onMessage(({ data }) => { const text: string | ArrayBuffer = data; void text; });
+        // @ts-expect-error: no such backend
+        createQQ({ backend: 'threads' });`,
+      'typed.cts': `import { createQQ } from 'qq-socket-worker';
+        import 'qq-socket-worker/global';
+        createQQ().connectSocket({ url: 'ws://127.0.0.1:1' });
+        qq.sendSocketMessage({ data: new ArrayBuffer(1), success: ({ errMsg }) => errMsg });`,
+    };
+    expect(
+      await tsc('tsconfig.node.json', { module: 'node16', moduleResolution: 'node16', types: ['node'] }, nodeSources),
+    ).toBe('');
+    const browserSources = {
+      'page.ts': `import { createQQ } from 'qq-socket-worker';
+        createQQ({ backend: 'shared' }).connectSocket({ url: 'wss://127.0.0.1:1', share: true }).onMessage(({ data }) => data);`,
+    };
+    const browserOptions = {
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      customConditions: ['browser'],
+      lib: ['es2022', 'dom'],
+      types: [],
+    };
+    expect(await tsc('tsconfig.page.json', browserOptions, browserSources)).toBe('');
+    // The check can fail: a wrong option type is reported.
+    expect(
+      await tsc('tsconfig.page.json', browserOptions, {
+        'page.ts': `import { createQQ } from 'qq-socket-worker'; createQQ({ heartbeat: '1' });`,
+      }),
+    ).toMatch(/TS2322/);
+  });
+
+  describe('built by Vite for a page', () => {
+    let browser: Browser;
+    let web: http.Server;
+    let origin: string;
+
+    beforeAll(async () => {
+      const page = join(project, 'page');
+      await mkdir(page, { recursive: true });
+      await writeFile(join(page, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+      await writeFile(
+        join(page, 'main.js'),
+        `import { createQQ } from 'qq-socket-worker';
+        window.echo = (backend, url) => new Promise((resolve) => {
+          const log = [];
+          const qq = createQQ({ backend });
+          const task = qq.connectSocket({ url });
+          task.onOpen(() => task.send({ data: backend }));
+          task.onMessage(({ data }) => { log.push('echo ' + data); task.close({ code: 1000 }); });
+          task.onError(({ errMsg }) => log.push(errMsg));
+          task.onClose(({ code }) => { log.push('close ' + code); qq.destroy().then(() => resolve(log)); });
+        });`,
+      );
+      await build({ root: page, logLevel: 'silent', configFile: false, build: { outDir: join(dir, 'built') } });
+      web = http.createServer(async (req, res) => {
+        const path = normalize(new URL(req.url ?? '/', 'http://x').pathname);
+        try {
+          const body = await readFile(join(dir, 'built', path === '/' ? 'index.html' : path));
+          res.writeHead(200, { 'content-type': extname(path) === '.js' ? 'text/javascript' : 'text/html' }).end(body);
+        } catch {
+          res.writeHead(404).end();
+        }
+      });
+      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+      origin = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+      browser = await launchChromium();
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      await new Promise((resolve) => web?.close(resolve));
+    });
+
+    it('emits both worker scripts, which the page finds: worker and shared echo', async () => {
+      const assets = await readdir(join(dir, 'built', 'assets'));
+      expect(assets.map((name) => name.replace(/-[\w-]{8}\.js$/, '.js')).sort()).toEqual([
+        'index.js',
+        'shared-worker.js',
+        'worker.js',
+      ]);
+      const page = await browser.newPage();
+      await page.goto(`${origin}/`);
+      for (const backend of ['worker', 'shared']) {
+        const log = await page.evaluate(
+          ([b, url]) =>
+            (window as never as { echo: (b: string, u: string) => Promise<string[]> }).echo(b as string, url as string),
+          [backend, `${server.url}/echo`],
+        );
+        expect(log).toEqual([`echo ${backend}`, 'close 1000']);
+      }
+    });
+  });
+});
