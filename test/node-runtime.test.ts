@@ -3,7 +3,7 @@
  * points (import, require, /global), and createQQ's option checks.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -354,63 +354,6 @@ describe('package entry points', () => {
       `require('qq-socket-worker/global'); console.log(Object.keys(globalThis.qq).length);`,
     );
     expect(Number(cjs.stdout.trim())).toBe(12);
-  });
-});
-
-describe('TypeScript consumers (node16 resolution)', () => {
-  it('type-checks an ESM (.mts) and a CommonJS (.cts) file against the built declarations, for Node and browsers', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'qq-ts-consumer-'));
-    try {
-      await mkdir(join(dir, 'node_modules'));
-      await symlink(root, join(dir, 'node_modules', 'qq-socket-worker'), 'dir');
-      const files: Record<string, string> = {
-        'package.json': JSON.stringify({ name: 'consumer', private: true }),
-        'tsconfig.json': JSON.stringify({
-          compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: [] },
-          files: ['cjs.cts', 'esm.mts'],
-        }),
-        // A project for browsers: the `browser` condition's types, ESM and CommonJS.
-        'tsconfig.browser.json': JSON.stringify({
-          extends: './tsconfig.json',
-          compilerOptions: { customConditions: ['browser'], traceResolution: true },
-        }),
-        // Each file also holds a deliberate type error: declarations that said `any` would fail.
-        'cjs.cts': `
-          import { createQQ, type SocketTask } from 'qq-socket-worker';
-          import 'qq-socket-worker/global';
-          const task: SocketTask = createQQ({ backend: 'thread' }).connectSocket({ url: 'ws://127.0.0.1:1/' });
-          task.onClose(({ code }: { code: number }) => code);
-          qq.connectSocket({ url: 'ws://127.0.0.1:1/' });
-          // @ts-expect-error url must be a string
-          createQQ().connectSocket({ url: 42 });
-        `,
-        'esm.mts': `
-          import { createQQ } from 'qq-socket-worker';
-          const task = createQQ().connectSocket({ url: 'ws://127.0.0.1:1/' });
-          // @ts-expect-error readyState is read-only
-          task.readyState = 1;
-        `,
-      };
-      for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-      const check = (project: string) =>
-        run(process.execPath, [tsc, '-p', join(dir, project)]).then(
-          ({ stdout }: { stdout: string }) => ({ ok: true, stdout }),
-          (error: { stdout?: string }) => ({ ok: false, stdout: error.stdout ?? String(error) }),
-        );
-      expect(await check('tsconfig.json')).toMatchObject({ ok: true });
-      const browser = await check('tsconfig.browser.json');
-      expect(browser).toMatchObject({ ok: true });
-      // Under the browser condition, for both module kinds: qq-socket-worker (.cts and .mts)
-      // and qq-socket-worker/global (.cts), each to the declarations of its kind.
-      expect(browser.stdout.match(/Resolved under condition 'browser'\./g)).toHaveLength(3);
-      const resolved = [...browser.stdout.matchAll(/'qq-socket-worker' was successfully resolved to '([^']+)'/g)];
-      expect(new Set(resolved.map(([, file]) => relative(root, file as string)))).toEqual(
-        new Set(['dist/types/index.d.ts', 'dist/types-cjs/index.d.ts']),
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
 

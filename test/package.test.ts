@@ -2,7 +2,7 @@
  * The package as npm publishes it: `npm pack`'s tarball, unpacked into a project of its own
  * beside only the dependencies its package.json declares (linked from this checkout's
  * node_modules, so no registry is needed), then used as users do: imported and required on Node,
- * type-checked by tsc as a Node and as a browser project, and built by Vite for a page in
+ * type-checked by tsc as Node and browser projects, and built by Vite for a page in
  * Chromium. The other tests use dist/ in place; this one finds what `files`, `exports` and
  * `dependencies` leave out.
  */
@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
@@ -50,8 +50,6 @@ beforeAll(async () => {
   const declared = { ...(manifest.dependencies as object), ...(manifest.optionalDependencies as object) };
   const present = new Set(await readdir(modules));
   for (const name of Object.keys(declared)) if (present.has(name.split('/')[0] as string)) await link(name);
-  // The app's own: Node's types, as any TypeScript project on Node has.
-  await link('@types/node');
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
 }, 60_000);
 afterAll(async () => {
@@ -108,54 +106,73 @@ describe('the packed package', () => {
     ).toEqual(['echo global']);
   });
 
-  /** tsc on the app's sources with `options` (strict, no skipLibCheck): its diagnostics. */
-  const tsc = async (name: string, options: Record<string, unknown>, files: Record<string, string>) => {
-    for (const [file, source] of Object.entries(files)) await writeFile(join(project, file), source);
-    const config = {
-      compilerOptions: { strict: true, noEmit: true, target: 'es2022', ...options },
-      files: Object.keys(files),
-    };
-    await writeFile(join(project, name), JSON.stringify(config));
-    const tscBin = join(modules, 'typescript', 'bin', 'tsc');
-    return run(process.execPath, [tscBin, '-p', name], { cwd: project }).then(
-      () => '',
-      (error: { stdout: string }) => error.stdout,
-    );
-  };
-
-  it('type-checks as a Node project (node16, ESM and CommonJS) and as a browser one (bundler)', async () => {
-    const nodeSources = {
-      'typed.mts': `import { createQQ, type SocketTask } from 'qq-socket-worker';
-        const task: SocketTask = createQQ({ backend: 'thread', proxy: 'http://127.0.0.1:3128' }).connectSocket({ url: 'ws://127.0.0.1:1' });
-        task.onMessage(({ data }) => { const text: string | ArrayBuffer = data; void text; });
-        // @ts-expect-error: no such backend
-        createQQ({ backend: 'threads' });`,
-      'typed.cts': `import { createQQ } from 'qq-socket-worker';
-        import 'qq-socket-worker/global';
-        createQQ().connectSocket({ url: 'ws://127.0.0.1:1' });
-        qq.sendSocketMessage({ data: new ArrayBuffer(1), success: ({ errMsg }) => errMsg });`,
-    };
-    expect(
-      await tsc('tsconfig.node.json', { module: 'node16', moduleResolution: 'node16', types: ['node'] }, nodeSources),
-    ).toBe('');
-    const browserSources = {
-      'page.ts': `import { createQQ } from 'qq-socket-worker';
-        createQQ({ backend: 'shared' }).connectSocket({ url: 'wss://127.0.0.1:1', share: true }).onMessage(({ data }) => data);`,
-    };
-    const browserOptions = {
-      module: 'esnext',
-      moduleResolution: 'bundler',
-      customConditions: ['browser'],
-      lib: ['es2022', 'dom'],
-      types: [],
-    };
-    expect(await tsc('tsconfig.page.json', browserOptions, browserSources)).toBe('');
-    // The check can fail: a wrong option type is reported.
-    expect(
-      await tsc('tsconfig.page.json', browserOptions, {
-        'page.ts': `import { createQQ } from 'qq-socket-worker'; createQQ({ heartbeat: '1' });`,
+  it('type-checks against its declarations: a Node project (node16, ESM and CommonJS) and browser ones', async () => {
+    const files: Record<string, string> = {
+      // No types of Node's: the declarations need none (nor ws's, which the package does not declare).
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: [] },
+        files: ['cjs.cts', 'esm.mts'],
       }),
-    ).toMatch(/TS2322/);
+      // The same files for browsers: the `browser` condition's types, ESM and CommonJS.
+      'tsconfig.browser.json': JSON.stringify({
+        extends: './tsconfig.json',
+        compilerOptions: { customConditions: ['browser'], traceResolution: true },
+      }),
+      // A browser project as bundlers set one up.
+      'tsconfig.bundler.json': JSON.stringify({
+        compilerOptions: {
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          lib: ['es2022', 'dom'],
+          strict: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['page.ts'],
+      }),
+      // Each file also holds a deliberate type error: declarations that said `any` would fail.
+      'cjs.cts': `
+        import { createQQ, type SocketTask } from 'qq-socket-worker';
+        import 'qq-socket-worker/global';
+        const task: SocketTask = createQQ({ backend: 'thread' }).connectSocket({ url: 'ws://127.0.0.1:1/' });
+        task.onClose(({ code }: { code: number }) => code);
+        qq.sendSocketMessage({ data: new ArrayBuffer(1), success: ({ errMsg }) => errMsg });
+        // @ts-expect-error url must be a string
+        createQQ().connectSocket({ url: 42 });
+      `,
+      'esm.mts': `
+        import { createQQ } from 'qq-socket-worker';
+        const task = createQQ({ proxy: 'http://127.0.0.1:3128' }).connectSocket({ url: 'ws://127.0.0.1:1/' });
+        task.onMessage(({ data }) => { const text: string | ArrayBuffer = data; void text; });
+        // @ts-expect-error readyState is read-only
+        task.readyState = 1;
+      `,
+      'page.ts': `
+        import { createQQ } from 'qq-socket-worker';
+        createQQ({ backend: 'shared' }).connectSocket({ url: 'wss://127.0.0.1:1/', share: true }).onMessage(({ data }) => data);
+        // @ts-expect-error heartbeat is a number
+        createQQ({ heartbeat: '1000' });
+      `,
+    };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(project, name), text);
+    const tsc = join(modules, 'typescript', 'bin', 'tsc');
+    const check = (config: string) =>
+      run(process.execPath, [tsc, '-p', join(project, config)]).then(
+        ({ stdout }) => ({ ok: true, stdout }),
+        (error: { stdout?: string }) => ({ ok: false, stdout: error.stdout ?? String(error) }),
+      );
+    expect(await check('tsconfig.json')).toMatchObject({ ok: true });
+    expect(await check('tsconfig.bundler.json')).toMatchObject({ ok: true });
+    const browser = await check('tsconfig.browser.json');
+    expect(browser).toMatchObject({ ok: true });
+    // Under the browser condition, for both module kinds: qq-socket-worker (.cts and .mts)
+    // and qq-socket-worker/global (.cts), each to the declarations of its kind.
+    expect(browser.stdout.match(/Resolved under condition 'browser'\./g)).toHaveLength(3);
+    const resolved = [...browser.stdout.matchAll(/'qq-socket-worker' was successfully resolved to '([^']+)'/g)];
+    const unpacked = join(project, 'node_modules', 'qq-socket-worker');
+    expect(new Set(resolved.map(([, file]) => relative(unpacked, file as string)))).toEqual(
+      new Set(['dist/types/index.d.ts', 'dist/types-cjs/index.d.ts']),
+    );
   });
 
   describe('built by Vite for a page', () => {
