@@ -8,12 +8,16 @@
 // frames per second (requestAnimationFrame) and main-thread long tasks (PerformanceObserver),
 // medians of --runs runs of --seconds each.
 //
+// Each flood runs on an idle page and on a busy one (--busy: ms of the page's own work in each
+// animation frame, as a heavy UI spends them rendering; 12 by default, 0 for idle only). A busy
+// page leaves a main-thread WebSocket only the rest of each frame for its message tasks.
+//
 // Chromium runs with no DevTools client attached, as a user's browser does: the page runs the
 // whole bench itself and posts its results back. Under DevTools (Playwright drives Chromium over
 // it) the Network domain reports every WebSocket frame, payload included, from pages and dedicated
 // workers but not from shared workers, which makes the native and `worker` rows several times
 // slower and `shared` look fast. `--cdp` runs the same page under Playwright, to show that.
-//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --designs native,worker] [-- --cdp]
+//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --busy 0,12] [-- --designs native,worker] [-- --cdp]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
     sizes: { type: 'string', default: '16,1024,65536' },
+    busy: { type: 'string', default: '0,12' },
     designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
     cdp: { type: 'boolean' },
   },
@@ -51,13 +56,15 @@ const wsPort = await new Promise((resolve) => {
 /** The page runs every run itself (designs take turns run by run) and posts each result here. */
 const PAGE = () => `<!doctype html><title>bench</title><script type="module">
 const RUN = ${RUN};
-const { wsPort, sizes, runs, seconds, designs } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
-for (const size of sizes) {
-  const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000';
-  for (let i = 0; i < runs; i++) {
-    for (const design of designs) {
-      const result = await RUN({ design, url, seconds }).catch((error) => ({ error: String(error) }));
-      await fetch('/result', { method: 'POST', body: JSON.stringify({ size, design, ...result }) });
+const { wsPort, sizes, busy, runs, seconds, designs } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+for (const work of busy) {
+  for (const size of sizes) {
+    const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000';
+    for (let i = 0; i < runs; i++) {
+      for (const design of designs) {
+        const result = await RUN({ design, url, seconds, work }).catch((error) => ({ error: String(error) }));
+        await fetch('/result', { method: 'POST', body: JSON.stringify({ size, work, design, ...result }) });
+      }
     }
   }
 }
@@ -89,8 +96,11 @@ const web = http.createServer((req, res) => {
 await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${web.address().port}`;
 
-/** One run in the page: receive for `seconds`, counting messages, frames and long tasks. */
-const RUN = `async ({ design, url, seconds }) => {
+/**
+ * One run in the page: receive for `seconds`, counting messages, frames and long tasks, while
+ * each animation frame does `work` ms of the page's own.
+ */
+const RUN = `async ({ design, url, seconds, work }) => {
   const { createQQ } = await import('/dist/browser/index.js');
   let received = 0;
   let close;
@@ -143,7 +153,12 @@ const RUN = `async ({ design, url, seconds }) => {
   observer.observe({ type: 'longtask' });
   let frames = 0;
   let stop = false;
-  const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
+  const frame = () => {
+    frames++;
+    const end = performance.now() + work;
+    while (performance.now() < end);
+    if (!stop) requestAnimationFrame(frame);
+  };
   requestAnimationFrame(frame);
   const first = await count(), start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -168,13 +183,14 @@ const ARGS = [
   '--disable-sync',
 ];
 const sizes = args.sizes.split(',').map(Number);
+const busy = args.busy.split(',').map(Number);
 const designs = args.designs.split(',');
-const expected = sizes.length * designs.length * Number(args.runs);
+const expected = busy.length * sizes.length * designs.length * Number(args.runs);
 const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
   .split(' ')
   .slice(0, 2)
   .join(' ');
-const config = { wsPort: Number(wsPort), sizes, runs: Number(args.runs), seconds: Number(args.seconds), designs };
+const config = { wsPort: Number(wsPort), sizes, busy, runs: Number(args.runs), seconds: Number(args.seconds), designs };
 const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
 
 /** Every run's result, as the page posts them; rejects when the page goes quiet. */
@@ -217,27 +233,40 @@ try {
 }
 
 const rows = [];
-for (const size of sizes) {
-  for (const design of designs) {
-    const runs = results.filter((r) => r.size === size && r.design === design);
-    rows.push({
-      scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
-      design,
-      msgsPerSec: median(runs.map((r) => r.msgsPerSec)),
-      fps: median(runs.map((r) => r.fps)),
-      longTasks: median(runs.map((r) => r.longTasks)),
-      longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
-    });
+for (const work of busy) {
+  for (const size of sizes) {
+    for (const design of designs) {
+      const runs = results.filter((r) => r.size === size && r.work === work && r.design === design);
+      rows.push({
+        scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
+        busyMs: work,
+        design,
+        msgsPerSec: median(runs.map((r) => r.msgsPerSec)),
+        fps: median(runs.map((r) => r.fps)),
+        longTasks: median(runs.map((r) => r.longTasks)),
+        longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
+      });
+    }
   }
 }
 for (const row of rows) {
-  const native = rows.find((r) => r.scenario === row.scenario && r.design === 'native');
+  const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
   row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
 }
 const fmt = (v, d = 0) => Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const header = ['scenario', 'design', 'msgs/s', '× native', 'fps', 'long tasks', 'longest task ms'];
+const header = [
+  'scenario',
+  'page busy ms/frame',
+  'design',
+  'msgs/s',
+  '× native',
+  'fps',
+  'long tasks',
+  'longest task ms',
+];
 const lines = rows.map((r) => [
   r.scenario,
+  r.busyMs,
   r.design,
   fmt(r.msgsPerSec),
   fmt(r.ratio, 2),
