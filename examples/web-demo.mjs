@@ -1,7 +1,8 @@
-// `npm run demo:web`: serves a page on 127.0.0.1 with a live feed (~20,000 small JSON ticks a
-// second). Open it in two tabs: with the shared backend both show the same feed over ONE socket
-// (the page shows how many the server holds), while a chart plots the main thread's frame time.
-// Switch to "main-thread WebSocket" to feel the difference.
+// `npm run demo:web`: serves a page on 127.0.0.1 with a live feed (~30,000 JSON ticks a second,
+// each a price and a 20-level order book, ~600 bytes). Open it in two tabs: with the shared
+// backend both show the same feed over ONE socket (the page shows how many the server holds),
+// while a chart plots the main thread's frame time. Switch to "main-thread WebSocket" and give
+// the page a heavy UI's work to feel the difference: the feed falls behind.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -9,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TICKS_PER_BATCH = 200; // every 10 ms: 20,000 messages a second
+const TICKS_PER_BATCH = 300; // every 10 ms: 30,000 messages a second
+const LEVELS = 20;
 
 const server = http.createServer((req, res) => {
   const path = normalize(new URL(req.url, 'http://x').pathname);
@@ -30,11 +32,15 @@ let seq = 0;
 setInterval(() => {
   if (feed.clients.size === 0) return;
   const ticks = [];
+  const level = (i, side) => [Number((price + side * (i + 1) * 0.01).toFixed(3)), Math.round(Math.random() * 1000)];
+  const book = {
+    bids: Array.from({ length: LEVELS }, (_, i) => level(i, -1)),
+    asks: Array.from({ length: LEVELS }, (_, i) => level(i, 1)),
+  };
   for (let i = 0; i < TICKS_PER_BATCH; i++) {
     price = Math.max(1, price + (Math.random() - 0.5) * 0.2);
-    ticks.push(
-      JSON.stringify({ seq: seq++, symbol: 'QQ', price: Number(price.toFixed(3)), sockets: feed.clients.size }),
-    );
+    const tick = { seq: seq++, at: Date.now(), symbol: 'QQ', price: Number(price.toFixed(3)) };
+    ticks.push(JSON.stringify({ ...tick, sockets: feed.clients.size, book }));
   }
   for (const client of feed.clients) for (const tick of ticks) client.send(tick);
 }, 10);

@@ -1,6 +1,7 @@
 /**
  * `npm run demo:web` as a user meets it: the page, opened in two tabs, shows one live feed over
- * one shared socket; switching a tab to the main-thread WebSocket adds a socket of its own.
+ * one shared socket, with the feed's delay, and keeps receiving on a busy page; switching a tab to
+ * the main-thread WebSocket adds a socket of its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ afterAll(async () => {
 
 const shown = (page: Page, id: string) => page.evaluate(`document.getElementById('${id}').textContent`);
 
-it('shows one live feed in two tabs over one socket, and the main-thread switch', async () => {
+it('shows one live feed in two tabs over one socket, its delay, a busy page, and the main-thread switch', async () => {
   const context = await browser.newContext();
   const [a, b] = [await context.newPage(), await context.newPage()];
   await a.goto(address);
@@ -41,6 +42,14 @@ it('shows one live feed in two tabs over one socket, and the main-thread switch'
       .poll(async () => Number(String(await shown(page, 'rate')).replace(/,/g, '')), { timeout: 10_000 })
       .toBeGreaterThan(1000);
   }
+  // The feed delay: how old the newest tick is, a number of ms.
+  await expect.poll(() => shown(a, 'delay'), { timeout: 10_000 }).toMatch(/^[\d,]+$/);
+  // A busy page (12 ms of its own work each frame) still receives.
+  await a.check('input[name=work][value="12"]');
+  await a.waitForTimeout(1500);
+  await expect
+    .poll(async () => Number(String(await shown(a, 'rate')).replace(/,/g, '')), { timeout: 10_000 })
+    .toBeGreaterThan(1000);
   await a.screenshot({ path: 'scratch/web-demo.png' }).catch(() => {});
   await a.check('input[value=main]');
   await expect.poll(() => shown(b, 'sockets'), { timeout: 10_000 }).toBe('2');
