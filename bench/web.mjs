@@ -215,21 +215,30 @@ if (args.cdp) {
   finish = () => browser.close();
 } else {
   const profile = mkdtempSync(join(tmpdir(), 'qq-bench-web-'));
-  const chrome = spawn(CHROMIUM, ['--headless', ...ARGS, `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+  // A process group of its own: Chromium's helpers (crashpad, zygotes) end with it.
+  const chrome = spawn(CHROMIUM, ['--headless', ...ARGS, `--user-data-dir=${profile}`, url], {
+    stdio: 'ignore',
+    detached: true,
+  });
   finish = async () => {
     const exited = new Promise((resolve) => chrome.once('exit', resolve));
-    chrome.kill();
+    try {
+      process.kill(-chrome.pid, 'SIGTERM');
+    } catch {
+      chrome.kill();
+    }
     await exited;
-    rmSync(profile, { recursive: true, force: true });
+    // Helpers may still be writing to the profile as the browser exits.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   };
 }
 try {
   await done;
 } finally {
   process.stderr.write('\n');
-  await finish();
   web.close();
   flood.kill();
+  await finish().catch((error) => console.error(`bench:web: cleaning up Chromium: ${error.message}`));
 }
 
 const rows = [];
