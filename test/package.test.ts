@@ -106,7 +106,7 @@ describe('the packed package', () => {
     ).toEqual(['echo global']);
   });
 
-  it('type-checks against its declarations: a Node project (node16, ESM and CommonJS) and browser ones', async () => {
+  it('type-checks against its declarations: Node projects (node16 ESM and CommonJS, node10) and browser ones', async () => {
     const files: Record<string, string> = {
       // No types of Node's: the declarations need none (nor ws's, which the package does not declare).
       'tsconfig.json': JSON.stringify({
@@ -117,6 +117,12 @@ describe('the packed package', () => {
       'tsconfig.browser.json': JSON.stringify({
         extends: './tsconfig.json',
         compilerOptions: { customConditions: ['browser'], traceResolution: true },
+      }),
+      // A CommonJS project on TypeScript's old resolution (node10, which knows no `exports`):
+      // the root's `types`, and `typesVersions` for /global.
+      'tsconfig.node10.json': JSON.stringify({
+        compilerOptions: { module: 'commonjs', moduleResolution: 'node10', strict: true, noEmit: true, types: [] },
+        files: ['old.ts'],
       }),
       // A browser project as bundlers set one up.
       'tsconfig.bundler.json': JSON.stringify({
@@ -147,6 +153,14 @@ describe('the packed package', () => {
         // @ts-expect-error readyState is read-only
         task.readyState = 1;
       `,
+      'old.ts': `
+        import { createQQ } from 'qq-socket-worker';
+        import 'qq-socket-worker/global';
+        createQQ({ backend: 'thread' }).connectSocket({ url: 'ws://127.0.0.1:1/' });
+        qq.closeSocket({ code: 1000 });
+        // @ts-expect-error url must be a string
+        qq.connectSocket({ url: 42 });
+      `,
       'page.ts': `
         import { createQQ } from 'qq-socket-worker';
         createQQ({ backend: 'shared' }).connectSocket({ url: 'wss://127.0.0.1:1/', share: true }).onMessage(({ data }) => data);
@@ -163,6 +177,7 @@ describe('the packed package', () => {
       );
     expect(await check('tsconfig.json')).toMatchObject({ ok: true });
     expect(await check('tsconfig.bundler.json')).toMatchObject({ ok: true });
+    expect(await check('tsconfig.node10.json')).toMatchObject({ ok: true });
     const browser = await check('tsconfig.browser.json');
     expect(browser).toMatchObject({ ok: true });
     // Under the browser condition, for both module kinds: qq-socket-worker (.cts and .mts)
