@@ -2,8 +2,8 @@
  * The package as npm publishes it: `npm pack`'s tarball, unpacked into a project of its own
  * beside only the dependencies its package.json declares (linked from this checkout's
  * node_modules, so no registry is needed), then used as users do: imported and required on Node,
- * type-checked by tsc as Node and browser projects, and built by Vite for a page in
- * Chromium. The other tests use dist/ in place; this one finds what `files`, `exports` and
+ * type-checked by tsc as Node and browser projects, and built by Vite and by webpack for a page
+ * in Chromium. The other tests use dist/ in place; this one finds what `files`, `exports` and
  * `dependencies` leave out.
  */
 import { execFile } from 'node:child_process';
@@ -15,8 +15,9 @@ import { extname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { build } from 'vite';
+import { build as viteBuild } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import webpack, { type Stats } from 'webpack';
 import { launchChromium } from './helpers/chromium.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
@@ -190,17 +191,46 @@ describe('the packed package', () => {
     );
   });
 
-  describe('built by Vite for a page', () => {
+  describe('built for a page by Vite and by webpack', () => {
     let browser: Browser;
     let web: http.Server;
     let origin: string;
+    const page = () => join(project, 'page');
+    const out = (bundler: string) => join(dir, `built-${bundler}`);
+
+    /** Each bundler's build of the page, into out(bundler) with an index.html that loads it. */
+    const bundlers: Record<string, () => Promise<void>> = {
+      vite: async () => {
+        // Relative URLs: the page is served under /vite/.
+        await viteBuild({
+          root: page(),
+          base: './',
+          logLevel: 'silent',
+          configFile: false,
+          build: { outDir: out('vite') },
+        });
+      },
+      webpack: async () => {
+        const config = {
+          mode: 'production' as const,
+          context: page(),
+          entry: './main.js',
+          output: { path: out('webpack'), filename: 'main.js' },
+          target: 'web',
+        };
+        const stats = await new Promise<Stats | undefined>((resolve, reject) =>
+          webpack(config, (error, result) => (error ? reject(error) : resolve(result))),
+        );
+        expect(stats?.toJson({ all: false, errors: true }).errors).toEqual([]);
+        await writeFile(join(out('webpack'), 'index.html'), '<!doctype html><script src="./main.js"></script>');
+      },
+    };
 
     beforeAll(async () => {
-      const page = join(project, 'page');
-      await mkdir(page, { recursive: true });
-      await writeFile(join(page, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+      await mkdir(page(), { recursive: true });
+      await writeFile(join(page(), 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
       await writeFile(
-        join(page, 'main.js'),
+        join(page(), 'main.js'),
         `import { createQQ } from 'qq-socket-worker';
         window.echo = (backend, url) => new Promise((resolve) => {
           const log = [];
@@ -212,11 +242,12 @@ describe('the packed package', () => {
           task.onClose(({ code }) => { log.push('close ' + code); qq.destroy().then(() => resolve(log)); });
         });`,
       );
-      await build({ root: page, logLevel: 'silent', configFile: false, build: { outDir: join(dir, 'built') } });
+      // Serves /<bundler>/… from that bundler's output.
       web = http.createServer(async (req, res) => {
-        const path = normalize(new URL(req.url ?? '/', 'http://x').pathname);
+        const [, bundler, ...rest] = normalize(new URL(req.url ?? '/', 'http://x').pathname).split('/');
+        const path = rest.join('/') || 'index.html';
         try {
-          const body = await readFile(join(dir, 'built', path === '/' ? 'index.html' : path));
+          const body = await readFile(join(out(bundler as string), path));
           res.writeHead(200, { 'content-type': extname(path) === '.js' ? 'text/javascript' : 'text/html' }).end(body);
         } catch {
           res.writeHead(404).end();
@@ -231,23 +262,29 @@ describe('the packed package', () => {
       await new Promise((resolve) => web?.close(resolve));
     });
 
-    it('emits both worker scripts, which the page finds: worker and shared echo', async () => {
-      const assets = await readdir(join(dir, 'built', 'assets'));
-      expect(assets.map((name) => name.replace(/-[\w-]{8}\.js$/, '.js')).sort()).toEqual([
-        'index.js',
-        'shared-worker.js',
-        'worker.js',
-      ]);
-      const page = await browser.newPage();
-      await page.goto(`${origin}/`);
-      for (const backend of ['worker', 'shared']) {
-        const log = await page.evaluate(
-          ([b, url]) =>
-            (window as never as { echo: (b: string, u: string) => Promise<string[]> }).echo(b as string, url as string),
-          [backend, `${server.url}/echo`],
-        );
-        expect(log).toEqual([`echo ${backend}`, 'close 1000']);
-      }
-    });
+    it.each(Object.keys(bundlers))(
+      '%s emits both worker scripts, which the page finds: worker and shared echo',
+      async (bundler) => {
+        await bundlers[bundler]?.();
+        // The page's script and the two worker scripts, whatever the bundler named them.
+        const scripts = (await readdir(out(bundler), { recursive: true })).filter((name) => name.endsWith('.js'));
+        expect(scripts).toHaveLength(3);
+        const tab = await browser.newPage();
+        await tab.goto(`${origin}/${bundler}/`);
+        for (const backend of ['worker', 'shared']) {
+          const log = await tab.evaluate(
+            ([b, url]) =>
+              (window as never as { echo: (b: string, u: string) => Promise<string[]> }).echo(
+                b as string,
+                url as string,
+              ),
+            [backend, `${server.url}/echo`],
+          );
+          expect(log).toEqual([`echo ${backend}`, 'close 1000']);
+        }
+        await tab.close();
+      },
+      60_000,
+    );
   });
 });
