@@ -31,9 +31,25 @@ afterAll(async () => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllGlobals();
 });
 
-/** The library as a test gets it: loaded before the test faked timers, or after (jest's `enableGlobally`). */
+/**
+ * jest's legacy timers: mocks that keep no originals, of everything but queueMicrotask and
+ * performance, whose timers never fire here (their handles have ref/unref, as jest's node
+ * environment gives them).
+ */
+const LEGACY = ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval'];
+const legacyMock = () =>
+  vi.fn(() => {
+    const handle = { ref: () => handle, unref: () => handle, hasRef: () => false };
+    return handle;
+  });
+
+/**
+ * The library as a test gets it: loaded before the test faked timers, or after (jest's
+ * `enableGlobally`), or after mocks that keep no originals.
+ */
 const when = {
   'faked after the library loaded': async () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
@@ -41,6 +57,13 @@ const when = {
   },
   'faked before the library loaded': async () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
+    vi.resetModules();
+    const fresh: typeof loaded = await import('qq-socket-worker');
+    expect(fresh).not.toBe(loaded);
+    return fresh;
+  },
+  "stubbed before the library loaded (jest's legacy timers)": async () => {
+    for (const name of LEGACY) vi.stubGlobal(name, legacyMock());
     vi.resetModules();
     const fresh: typeof loaded = await import('qq-socket-worker');
     expect(fresh).not.toBe(loaded);

@@ -10,14 +10,38 @@
  * installed before (jest's `fakeTimers: { enableGlobally: true }`, a setup file that fakes) are
  * dodged where they come from @sinonjs/fake-timers, which jest's modern timers, vitest and sinon
  * all use: it marks each fake with its `clock` and keeps the original as `clock._<name>` (the
- * mark is what Testing Library looks for too). Other fakes present at load are what it gets.
+ * mark is what Testing Library looks for too). On Node the timers and `performance` come from
+ * Node's own modules, which no fake replaces (jest's legacy timers included). Other fakes
+ * present at load are what the library gets (in a page: jest's legacy timers).
  */
+type Faked = 'setTimeout' | 'clearTimeout' | 'queueMicrotask' | 'setImmediate' | 'performance';
 const g = globalThis as typeof globalThis & { setImmediate?: (fn: () => void) => unknown };
 
-/** `g[name]` as it was before @sinonjs/fake-timers replaced it, else as it is. */
-function unfaked<K extends 'setTimeout' | 'clearTimeout' | 'queueMicrotask' | 'setImmediate' | 'performance'>(
-  name: K,
-): (typeof g)[K] {
+/**
+ * Node's `node:timers` and `node:perf_hooks`, where this is Node itself: not a page or a worker
+ * of Electron's with Node integration, whose timers are the page's.
+ */
+const fromNode = ((): Partial<Pick<typeof g, Faked>> | undefined => {
+  const scope = g as {
+    window?: unknown;
+    importScripts?: unknown;
+    process?: { release?: { name?: string }; getBuiltinModule?: (id: string) => unknown };
+  };
+  const node = scope.process;
+  if (node?.release?.name !== 'node' || scope.window !== undefined || scope.importScripts !== undefined) return;
+  try {
+    const timers = node.getBuiltinModule?.('node:timers') as Partial<Pick<typeof g, Faked>> | undefined;
+    const hooks = node.getBuiltinModule?.('node:perf_hooks') as Partial<Pick<typeof g, 'performance'>> | undefined;
+    return { ...timers, performance: hooks?.performance };
+  } catch {
+    return;
+  }
+})();
+
+/** `g[name]` as Node's own modules have it, or as it was before @sinonjs/fake-timers replaced it. */
+function unfaked<K extends Faked>(name: K): (typeof g)[K] {
+  const own = fromNode?.[name];
+  if (own !== undefined) return own as (typeof g)[K];
   const value = g[name];
   try {
     const clock = (value as { clock?: object } | undefined)?.clock;
