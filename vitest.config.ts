@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { CHROMIUM, CHROMIUM_ARGS } from './test/helpers/chromium-flags.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './test/helpers/chromium-flags.mjs';
 import { peer } from './test/helpers/peer-commands.js';
 
 const path = (file: string) => fileURLToPath(new URL(file, import.meta.url));

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium-flags.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const { values: args } = parseArgs({
   },
   strict: false,
 });
-const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   console.log(`bench:web: ${CHROMIUM} is not installed (apt-get install -y chromium); skipped`);
   process.exit(0);
@@ -174,14 +174,6 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const sizes = args.sizes.split(',').map(Number);
 const busy = args.busy.split(',').map(Number);
 const designs = args.designs.split(',');
@@ -203,20 +195,20 @@ const done = new Promise((resolve, reject) => {
     results.push(result);
     process.stderr.write('.');
     clearTimeout(timer);
-    timer = results.length === expected ? undefined : quiet();
     if (results.length === expected) resolve();
+    else timer = quiet();
   };
 });
 let finish;
 if (args.cdp) {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   await (await browser.newPage()).goto(url);
   finish = () => browser.close();
 } else {
   const profile = mkdtempSync(join(tmpdir(), 'qq-bench-web-'));
   // A process group of its own: Chromium's helpers (crashpad, zygotes) end with it.
-  const chrome = spawn(CHROMIUM, ['--headless', ...ARGS, `--user-data-dir=${profile}`, url], {
+  const chrome = spawn(CHROMIUM, ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url], {
     stdio: 'ignore',
     detached: true,
   });

@@ -37,10 +37,11 @@ setInterval(() => {
     bids: Array.from({ length: LEVELS }, (_, i) => level(i, -1)),
     asks: Array.from({ length: LEVELS }, (_, i) => level(i, 1)),
   };
+  const at = Date.now();
+  const sockets = feed.clients.size;
   for (let i = 0; i < TICKS_PER_BATCH; i++) {
     price = Math.max(1, price + (Math.random() - 0.5) * 0.2);
-    const tick = { seq: seq++, at: Date.now(), symbol: 'QQ', price: Number(price.toFixed(3)) };
-    ticks.push(JSON.stringify({ ...tick, sockets: feed.clients.size, book }));
+    ticks.push(JSON.stringify({ seq: seq++, at, symbol: 'QQ', price: Number(price.toFixed(3)), sockets, book }));
   }
   for (const client of feed.clients) for (const tick of ticks) client.send(tick);
 }, 10);

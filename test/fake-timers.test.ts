@@ -46,6 +46,14 @@ const legacyMock = () =>
     return handle;
   });
 
+/** A copy of the library loaded now (under whatever the test has faked). */
+const loadFresh = async (): Promise<typeof loaded> => {
+  vi.resetModules();
+  const fresh: typeof loaded = await import('qq-socket-worker');
+  expect(fresh).not.toBe(loaded);
+  return fresh;
+};
+
 /**
  * The library as a test gets it: loaded before the test faked timers, or after (jest's
  * `enableGlobally`), or after mocks that keep no originals.
@@ -57,17 +65,11 @@ const when = {
   },
   'faked before the library loaded': async () => {
     vi.useFakeTimers({ toFake: [...FAKED] });
-    vi.resetModules();
-    const fresh: typeof loaded = await import('qq-socket-worker');
-    expect(fresh).not.toBe(loaded);
-    return fresh;
+    return loadFresh();
   },
   "stubbed before the library loaded (jest's legacy timers)": async () => {
     for (const name of LEGACY) vi.stubGlobal(name, legacyMock());
-    vi.resetModules();
-    const fresh: typeof loaded = await import('qq-socket-worker');
-    expect(fresh).not.toBe(loaded);
-    return fresh;
+    return loadFresh();
   },
 };
 

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium-flags.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium-flags.mjs';
 
 /**
  * A host name that resolves to 127.0.0.1 in the browsers launched here: a page served under it is
