@@ -40,6 +40,19 @@ const { values: args } = parseArgs({
   },
   strict: false,
 });
+/** `--name`'s comma-separated numbers, each checked; a wrong one ends the bench with a message. */
+const numbers = (name, ok, what) => {
+  const values = String(args[name]).split(',').map(Number);
+  if (values.length === 0 || !values.every(ok)) {
+    console.error(`bench:web: --${name} must be ${what}, not '${args[name]}'`);
+    process.exit(2);
+  }
+  return values;
+};
+const sizes = numbers('sizes', (n) => Number.isInteger(n) && n >= 1, 'message sizes in bytes (16,1024,65536)');
+const busy = numbers('busy', (n) => Number.isFinite(n) && n >= 0, 'ms of page work a frame (0,12)');
+const [runs] = numbers('runs', (n) => Number.isInteger(n) && n >= 1, 'a count of runs');
+const [seconds] = numbers('seconds', (n) => Number.isFinite(n) && n > 0, 'seconds a run');
 if (!existsSync(CHROMIUM)) {
   console.log(`bench:web: ${CHROMIUM} is not installed (apt-get install -y chromium); skipped`);
   process.exit(0);
@@ -174,15 +187,13 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const sizes = args.sizes.split(',').map(Number);
-const busy = args.busy.split(',').map(Number);
 const designs = args.designs.split(',');
-const expected = busy.length * sizes.length * designs.length * Number(args.runs);
+const expected = busy.length * sizes.length * designs.length * runs;
 const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
   .split(' ')
   .slice(0, 2)
   .join(' ');
-const config = { wsPort: Number(wsPort), sizes, busy, runs: Number(args.runs), seconds: Number(args.seconds), designs };
+const config = { wsPort: Number(wsPort), sizes, busy, runs, seconds, designs };
 const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
 
 /** Every run's result, as the page posts them; rejects when the page goes quiet. */
