@@ -30,12 +30,26 @@ export interface AsciiText<B = ArrayBuffer> {
   ascii: B;
 }
 
-/** A batch this full is posted at once: each post stays a short task for the receiver. */
+/**
+ * A batch this full is posted at once. Items bound a batch so that each post stays a short task
+ * for the receiver (dispatching an item costs it ~0.1–0.3 µs). Bytes bound it more loosely: a
+ * post costs its receiver a wake-up (~10 µs, more than moving or copying a 64 KiB message once),
+ * and Node reads up to 2 MiB from a socket in one loop turn (libuv: 32 reads of 64 KiB), so a
+ * flood of large messages goes in one post per turn. At 512 KiB such a turn went in four posts:
+ * the bench's 64 KiB binary flood then received at 0.60–1.13× `ws` at 0.22–0.24× its main-thread
+ * CPU, and at 1.08–1.11× and 0.17–0.20× with 2 MiB (1 KiB text: 0.21–0.26× CPU, now 0.19–0.20×).
+ */
 export const FULL_BATCH_ITEMS = 4096;
-export const FULL_BATCH_BYTES = 512 * 1024;
+export const FULL_BATCH_BYTES = 2 * 1024 * 1024;
 
 /** First slab of a batch; it doubles as needed. */
 const SLAB_START_BYTES = 64 * 1024;
+/**
+ * What a full batch's slab holds at most: a batch is posted once it reaches FULL_BATCH_BYTES,
+ * and the item that got it there went in the slab only if it was smaller than
+ * TRANSFER_FROM_BYTES. (A facade's own turn is not cut by size: its slab grows past this.)
+ */
+const SLAB_FULL_BYTES = FULL_BATCH_BYTES + TRANSFER_FROM_BYTES;
 
 /**
  * One post of the data plane. `C` is the control frame union of the direction.
@@ -122,8 +136,11 @@ export class BatchBuilder<C> {
   #reserve(n: number): Uint8Array {
     const slab = this.#slab;
     if (slab !== undefined && this.#slabUsed + n <= slab.byteLength) return slab;
+    const need = this.#slabUsed + n;
     let size = slab?.byteLength ?? SLAB_START_BYTES;
-    while (size < this.#slabUsed + n) size *= 2;
+    while (size < need) size *= 2;
+    // Doubling to the power of two past a full batch would zero-fill memory no batch uses.
+    if (need <= SLAB_FULL_BYTES && size > SLAB_FULL_BYTES) size = SLAB_FULL_BYTES;
     const grown = new Uint8Array(size);
     if (slab !== undefined) grown.set(slab.subarray(0, this.#slabUsed));
     this.#slab = grown;
