@@ -280,6 +280,63 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
     expect((logs.at(-1) as FloodLog).drains).toBeGreaterThan(0); // real TCP backpressure reached the server
     task.close();
   });
+
+  it('floods four sockets of one host at once through a stall: each in its own order, exact, none lost', async () => {
+    // Two floods of small numbered frames and two mixed streams (every size threshold, text and
+    // binary) share one host, its batches and its flow-control window; this thread stalls once.
+    const n = 200_000;
+    const mixed = 3000;
+    const before = (await debug(qq).stats()) ?? { pauses: 0 };
+    const firstLog = logs.length;
+    const floods = [0, 1].map(() => {
+      const task = qq.connectSocket({ url: `${url}/seq/${n}` });
+      let next = 0;
+      let outOfOrder = 0;
+      const done = new Promise<{ next: number; outOfOrder: number }>((resolve) => {
+        task.onMessage(({ data }) => {
+          if ((data as ArrayBuffer).byteLength !== 16 || new DataView(data as ArrayBuffer).getUint32(0) !== next) {
+            outOfOrder++;
+          }
+          next++;
+          if (next === 1000 && task === first) {
+            const until = Date.now() + 1000;
+            while (Date.now() < until) {}
+          }
+          if (next === n) resolve({ next, outOfOrder });
+        });
+      });
+      return { task, done };
+    });
+    const first = floods[0]?.task;
+    const streams = [0, 1].map(() => {
+      const task = qq.connectSocket({ url: `${url}/mixed/${mixed}` });
+      return { task, rec: record(task) };
+    });
+    const counts = await Promise.all(floods.map((f) => f.done));
+    expect(counts).toEqual([
+      { next: n, outOfOrder: 0 },
+      { next: n, outOfOrder: 0 },
+    ]);
+    for (const { rec } of streams) {
+      const got = await rec.messages(mixed);
+      expect(got.flatMap((m, i) => (equal(m, expected(i)) ? [] : [i]))).toEqual([]);
+    }
+    await expect
+      .poll(async () => {
+        const s = await debug(qq).stats();
+        return s.resumes === s.pauses;
+      })
+      .toBe(true);
+    if (backend === 'thread')
+      expect(((await debug(qq).stats()).pauses as number) - (before.pauses as number)).toBeGreaterThan(0);
+    expect(logs.length - firstLog).toBe(4);
+    const closed = [...floods.map((f) => f.task), ...streams.map((s) => s.task)].map(
+      (task) => new Promise((resolve) => task.onClose(({ code }) => resolve(code))),
+    );
+    for (const f of floods) f.task.close();
+    for (const s of streams) s.task.close();
+    expect(await Promise.all(closed)).toEqual([1000, 1000, 1000, 1000]);
+  });
 });
 
 describe('a batch the host cannot post', () => {
