@@ -52,7 +52,7 @@ describe('BatchBuilder', () => {
     expect(readAll(batch)).toEqual(sent);
   });
 
-  it('grows a slab past a full batch when nothing posts it (a facade turn), keeping every item exact', () => {
+  it('grows a slab past a full batch when nobody posts it at full, keeping every item exact', () => {
     const builder = new BatchBuilder<never>();
     const size = sizes(11, TRANSFER_FROM_BYTES);
     const sent: Array<[number, number[]]> = [];

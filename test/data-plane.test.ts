@@ -11,7 +11,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { createQQ, type QQ } from 'qq-socket-worker';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { type Batch, readBatch } from '../src/shared/batch.js';
+import { type Batch, FULL_BATCH_BYTES, readBatch } from '../src/shared/batch.js';
 import { type HostEvent, PROTOCOL_VERSION } from '../src/shared/protocol.js';
 import { Host } from '../src/worker/host.js';
 import { nodeSocketFactory } from '../src/worker/node-socket.js';
@@ -173,7 +173,9 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
     const rec = record(task);
     await rec.opened;
     const log = logs.at(-1) as FloodLog;
+    const postsBefore = (await debug(qq).stats()).received as number;
     let ok = 0;
+    let payload = 0;
     const last = callbacks();
     for (let i = 0; i < n; i++) {
       const m = expected(i);
@@ -191,11 +193,15 @@ describe.each(['inline', 'thread'] as const)('data plane (%s)', (backend) => {
         }
       }
       task.send({ data, transfer, success: () => ok++ });
+      payload += m.length;
     }
     expect(task.bufferedAmount).toBeGreaterThan(0);
     task.send({ data: 'end', ...last });
     await last.done;
     expect(ok).toBe(n);
+    // The loop ran in one turn, and went to the host in posts of a full batch each, not in one.
+    const posts = ((await debug(qq).stats()).received as number) - postsBefore;
+    expect(posts).toBeGreaterThanOrEqual(Math.floor(payload / FULL_BATCH_BYTES));
     expect(task.bufferedAmount).toBe(0);
     await expect.poll(() => log.received.length, { timeout: 10_000 }).toBe(n + 1);
     const wrong = log.received.slice(0, n).flatMap((m, i) => {

@@ -1,6 +1,7 @@
 /**
- * The facade's end of one host: batches commands toward it (one post per turn), dispatches the
- * event batches it sends back, and turns the host's death into onError + onClose(1006).
+ * The facade's end of one host: batches commands toward it (one post per turn, or per full batch),
+ * dispatches the event batches it sends back, and turns the host's death into onError +
+ * onClose(1006).
  */
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
@@ -90,7 +91,7 @@ export class HostClient {
     this.#sinks.set(id, sink);
   }
 
-  /** Queues a command; everything of one turn goes out in one post. */
+  /** Queues a command; it goes out with the rest of the turn's (see {@link send}). */
   post(command: Command, transfer?: ArrayBuffer): void {
     if (this.#state === 'gone') return; // the tasks were already told the host died
     this.#out.control(command, transfer);
@@ -100,13 +101,18 @@ export class HostClient {
   /**
    * Queues one send of task `id`: text; a view whose bytes are copied now (the caller may reuse
    * its buffer at once); or an ArrayBuffer the caller moved to us (posted without a copy).
+   * A batch that is full goes at once, as the host's do: a loop of sends in one turn then
+   * reaches the host in short posts it starts writing from while the loop runs, instead of
+   * one post as large as the loop (one slab doubled up to its size, one long task for the host).
    */
   send(id: number, data: string | Uint8Array | ArrayBuffer): void {
     if (this.#state === 'gone') return;
-    if (typeof data === 'string') this.#out.text(id, data);
-    else if (data instanceof Uint8Array) this.#out.binary(id, data);
-    else this.#out.moved(id, data);
-    this.#arm();
+    const out = this.#out;
+    if (typeof data === 'string') out.text(id, data);
+    else if (data instanceof Uint8Array) out.binary(id, data);
+    else out.moved(id, data);
+    if (out.full) this.#flush();
+    else this.#arm();
   }
 
   #arm(): void {

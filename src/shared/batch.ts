@@ -47,7 +47,7 @@ const SLAB_START_BYTES = 64 * 1024;
 /**
  * What a full batch's slab holds at most: a batch is posted once it reaches FULL_BATCH_BYTES,
  * and the item that got it there went in the slab only if it was smaller than
- * TRANSFER_FROM_BYTES. (A facade's own turn is not cut by size: its slab grows past this.)
+ * TRANSFER_FROM_BYTES. (A builder nobody posts when full grows its slab past this.)
  */
 const SLAB_FULL_BYTES = FULL_BATCH_BYTES + TRANSFER_FROM_BYTES;
 
@@ -92,12 +92,20 @@ export class BatchBuilder<C> {
   #transfer: ArrayBuffer[] = [];
   #slab: Uint8Array | undefined;
   #slabUsed = 0;
+  /** The size of the items added so far (what {@link full} weighs; credit is not payload). */
+  #payload = 0;
+
+  /** Adds an item of `size`; returns the size. */
+  #item(id: number, data: string | ArrayBuffer | AsciiText | number, size: number): number {
+    this.#batch.ids.push(id);
+    this.#batch.data.push(data);
+    this.#payload += size;
+    return size;
+  }
 
   /** Adds a text item; returns its size for flow control. */
   text(id: number, data: string): number {
-    this.#batch.ids.push(id);
-    this.#batch.data.push(data);
-    return data.length;
+    return this.#item(id, data, data.length);
   }
 
   /**
@@ -108,28 +116,22 @@ export class BatchBuilder<C> {
   binary(id: number, bytes: Uint8Array, give = false): number {
     const n = bytes.byteLength;
     if (n >= TRANSFER_FROM_BYTES) return this.moved(id, bufferToMove(bytes, give));
-    this.#batch.ids.push(id);
     this.#reserve(n).set(bytes, this.#slabUsed);
     this.#slabUsed += n;
-    this.#batch.data.push(n);
-    return n;
+    return this.#item(id, n, n);
   }
 
   /** Adds text given as its ASCII bytes (see {@link ASCII_TEXT_FROM_BYTES}); `give` as for binary. */
   asciiText(id: number, bytes: Uint8Array, give = false): number {
     const buffer = bufferToMove(bytes, give);
-    this.#batch.ids.push(id);
-    this.#batch.data.push({ ascii: buffer });
     this.#transfer.push(buffer);
-    return buffer.byteLength;
+    return this.#item(id, { ascii: buffer }, buffer.byteLength);
   }
 
   /** A moved ArrayBuffer, posted as is whatever its size (transfer: true). */
   moved(id: number, buffer: ArrayBuffer): number {
-    this.#batch.ids.push(id);
-    this.#batch.data.push(buffer);
     this.#transfer.push(buffer);
-    return buffer.byteLength;
+    return this.#item(id, buffer, buffer.byteLength);
   }
 
   /** The slab, with room for `n` more bytes. */
@@ -162,12 +164,12 @@ export class BatchBuilder<C> {
 
   /** Whether the batch should go now rather than at the end of the turn. */
   get full(): boolean {
-    return this.#batch.ids.length >= FULL_BATCH_ITEMS || this.#batch.bytes >= FULL_BATCH_BYTES;
+    return this.#batch.ids.length >= FULL_BATCH_ITEMS || this.#payload >= FULL_BATCH_BYTES;
   }
 
   /** Payload bytes added so far. */
   get bytes(): number {
-    return this.#batch.bytes;
+    return this.#payload;
   }
 
   get empty(): boolean {
@@ -187,6 +189,7 @@ export class BatchBuilder<C> {
     this.#transfer = [];
     this.#slab = undefined;
     this.#slabUsed = 0;
+    this.#payload = 0;
     return [batch, transfer];
   }
 }

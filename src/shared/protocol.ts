@@ -3,7 +3,8 @@
  *
  * Two channels join them:
  * - control (Comlink): {@link HostControl}, rare out-of-band calls (stats, test hooks);
- * - data (a MessagePort): batches (batch.ts), one post per turn in each direction. Every command
+ * - data (a MessagePort): batches (batch.ts), one post per turn in each direction (more where a turn
+ *   fills a batch). Every command
  *   and event of a task, and the shutdown handshake, travel on this port: messages on two
  *   different ports have no order between them, and a close must never overtake its sends.
  */
@@ -144,6 +145,8 @@ export interface HostStats {
   overruns: number;
   /** Batches posted to the facade so far (messages per batch = messages / batches). */
   batches: number;
+  /** Batches received from the facade so far. */
+  received: number;
   /** Messages of the open sockets that the Node adapter's fast path read (not ws's receiver). */
   framesTaken: number;
 }

@@ -267,6 +267,8 @@ export class Host {
   readonly outbox: Outbox;
   readonly flow = new FlowControl();
   readonly #connections = new Map<number, Connection>();
+  /** Batches received from the facade, for stats. */
+  #received = 0;
   #ending = false;
   #ended = false;
   #postFailing = false;
@@ -282,6 +284,7 @@ export class Host {
   /** Handles one batch from the facade. A bad frame is skipped; it never stops the host. */
   receive = (batch: Batch<Command>): void => {
     if (!isBatch(batch)) return;
+    this.#received++;
     readBatch(batch, this.#send, this.#command);
     if (batch.bytes > 0 || batch.items > 0) this.flow.credit(Number(batch.bytes) || 0, Number(batch.items) || 0);
   };
@@ -381,6 +384,12 @@ export class Host {
   stats(): HostStats {
     let framesTaken = 0;
     for (const connection of this.#connections.values()) framesTaken += connection.framesTaken;
-    return { sockets: this.#connections.size, ...this.flow.stats(), batches: this.outbox.batches, framesTaken };
+    return {
+      sockets: this.#connections.size,
+      ...this.flow.stats(),
+      batches: this.outbox.batches,
+      received: this.#received,
+      framesTaken,
+    };
   }
 }
