@@ -11,6 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { fmt, markdownTable, median } from './report.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,11 +54,6 @@ const port = await new Promise((resolve) => {
     if (m) resolve(m[1]);
   });
 });
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const rows = [];
 for (const scenario of SCENARIOS) {
@@ -103,10 +99,6 @@ for (const row of rows) {
   }
 }
 
-const fmt = (v, digits = 0) =>
-  v === undefined
-    ? ''
-    : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.release()}`;
 const header = [
   'scenario',
@@ -139,12 +131,8 @@ const lines = rows.map((r) =>
         ].join(''),
       ],
 );
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-const table = [header, widths.map((w) => '-'.repeat(w)), ...lines]
-  .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
-  .join('\n');
 console.log(`Machine: ${machine}. Medians of ${args.runs} runs (stall: 1 run).\n`);
-console.log(table);
+console.log(markdownTable(header, lines));
 
 /** The browser bench, unless this run was narrowed to some Node rows; its JSON joins ours. */
 let browser;

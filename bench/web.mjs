@@ -26,6 +26,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium-flags.mjs';
+import { fmt, markdownTable, median } from './report.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -183,10 +184,6 @@ const RUN = `async ({ design, url, seconds, work }) => {
   return { msgsPerSec: got / elapsed, fps: frames / elapsed, longTasks: longTasks.length, longestTaskMs: Math.max(0, ...longTasks) };
 }`;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const designs = args.designs.split(',');
 const expected = busy.length * sizes.length * designs.length * runs;
 const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
@@ -265,7 +262,6 @@ for (const row of rows) {
   const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
   row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
 }
-const fmt = (v, d = 0) => Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const header = [
   'scenario',
   'page busy ms/frame',
@@ -286,15 +282,10 @@ const lines = rows.map((r) => [
   fmt(r.longTasks),
   fmt(r.longestTaskMs),
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
 console.log(
   `${version}, headless, ${args.cdp ? 'under DevTools (Playwright)' : 'no DevTools attached'}, medians of ${args.runs} runs of ${args.seconds} s.\n`,
 );
-console.log(
-  [header, widths.map((w) => '-'.repeat(w)), ...lines]
-    .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
-    .join('\n'),
-);
+console.log(markdownTable(header, lines));
 if (args.json) {
   writeFileSync(args.out, `${JSON.stringify({ browser: version, devtools: Boolean(args.cdp), rows }, null, 2)}\n`);
   if (!args.nested) console.log(`\nJSON: ${args.out}`);

@@ -3,10 +3,10 @@
  *
  * Two channels join them:
  * - control (Comlink): {@link HostControl}, rare out-of-band calls (stats, test hooks);
- * - data (a MessagePort): batches (batch.ts), one post per turn in each direction (more where a turn
- *   fills a batch). Every command
- *   and event of a task, and the shutdown handshake, travel on this port: messages on two
- *   different ports have no order between them, and a close must never overtake its sends.
+ * - data (a MessagePort): batches (batch.ts), one post per turn in each direction (more where a
+ *   turn fills a batch). Every command and event of a task, and the shutdown handshake, travel
+ *   on this port: messages on two different ports have no order between them, and a close must
+ *   never overtake its sends.
  */
 import type { NoProxy } from './no-proxy.js';
 

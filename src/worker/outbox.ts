@@ -58,7 +58,6 @@ export class Outbox {
     else if (data instanceof Uint8Array) cost = builder.binary(id, data, true);
     else if (data instanceof ArrayBuffer) cost = builder.moved(id, data);
     else cost = builder.asciiText(id, data.ascii, true);
-    builder.addCredit(cost, 0);
     if (builder.full) this.flush();
     else this.#arm();
     return cost;
@@ -116,6 +115,7 @@ export class Outbox {
     this.#gathered = false;
     this.#acks.clear();
     this.#buffered.clear();
+    builder.addCredit(builder.bytes, 0); // what the facade returns once it has dispatched them
     const [batch, transfer] = builder.take();
     this.#batches++;
     try {
