@@ -110,12 +110,8 @@ function isDetached(data: SocketData): boolean {
 }
 
 export class SocketTaskImpl implements SocketTask {
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSING = CLOSING;
-  readonly CLOSED = CLOSED;
-  readonly socketTaskId: number;
-  readonly url: string;
+  readonly #id: number;
+  readonly #url: string;
 
   #state: ReadyState;
   #protocol = '';
@@ -142,13 +138,33 @@ export class SocketTaskImpl implements SocketTask {
    * A task with no sink starts CLOSED: the one connectSocket returns for a parameter error.
    */
   constructor(id: number, url: string, sink?: CommandSink, owner?: TaskOwner) {
-    this.socketTaskId = id;
-    this.url = url;
+    this.#id = id;
+    this.#url = url;
     this.#sink = sink;
     this.#owner = owner;
     this.#state = sink === undefined ? CLOSED : CONNECTING;
   }
 
+  // Read-only, as a WebSocket's are: getters (on the prototype), so an assignment throws in
+  // strict code and changes nothing in sloppy code.
+  get CONNECTING(): typeof CONNECTING {
+    return CONNECTING;
+  }
+  get OPEN(): typeof OPEN {
+    return OPEN;
+  }
+  get CLOSING(): typeof CLOSING {
+    return CLOSING;
+  }
+  get CLOSED(): typeof CLOSED {
+    return CLOSED;
+  }
+  get socketTaskId(): number {
+    return this.#id;
+  }
+  get url(): string {
+    return this.#url;
+  }
   get readyState(): ReadyState {
     return this.#state;
   }
@@ -223,10 +239,10 @@ export class SocketTaskImpl implements SocketTask {
     this.#pendingBytes.push(bytes);
     this.#buffered += bytes;
     if (range === undefined) {
-      this.#sink.send(this.socketTaskId, post);
+      this.#sink.send(this.#id, post);
     } else {
       const data = post as ArrayBuffer;
-      this.#sink.post({ type: 'send-range', id: this.socketTaskId, data, offset: range[0], length: range[1] }, data);
+      this.#sink.post({ type: 'send-range', id: this.#id, data, offset: range[0], length: range[1] }, data);
     }
   }
 
@@ -252,7 +268,7 @@ export class SocketTaskImpl implements SocketTask {
     const { code, reason } = checked.value;
     if (this.#state === CONNECTING) this.#abort = { code, reason };
     this.#state = CLOSING;
-    this.#sink.post({ type: 'close', id: this.socketTaskId, code, reason });
+    this.#sink.post({ type: 'close', id: this.#id, code, reason });
     soon(() => reply.ok({ errMsg: ok('closeSocket') }));
   }
 
