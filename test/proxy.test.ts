@@ -209,11 +209,14 @@ describe.each(['inline', 'thread'] as const)('proxy (%s)', (backend) => {
   });
 
   it('connects directly with an empty proxy (as an empty HTTPS_PROXY means)', async () => {
+    const accepted = plain.log.accepted;
     const task = make({ proxy: '' }).connectSocket({ url: `${plain.url}/echo` });
     const rec = record(task);
     await rec.opened;
+    expect(plain.log.accepted).toBe(accepted + 1);
+    await expectEcho(task, rec, 'no proxy between us');
     task.close({ code: 1000 });
-    await rec.closed;
+    expect((await rec.closed).at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
   });
 });
 

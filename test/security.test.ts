@@ -129,10 +129,30 @@ describe('allowedHosts and requireSecure', () => {
   });
 
   it('TLS verification stays on with a ca given, and is off only when asked', async () => {
-    const trusting = make({ tls: { ca: TLS_CERT } });
-    await record(trusting.connectSocket({ url: `${tls.url}/echo` })).opened;
-    const insecure = make({ tls: { rejectUnauthorized: false } });
-    await record(insecure.connectSocket({ url: `${tls.url}/echo` })).opened;
+    const untrusted = await startWsServer({ tls: 'untrusted' });
+    try {
+      // The ca adds a certificate to trust; every other one is still refused.
+      const trusting = make({ tls: { ca: TLS_CERT } });
+      const trusted = trusting.connectSocket({ url: `${tls.url}/echo` });
+      const rec = record(trusted);
+      await rec.opened;
+      trusted.send({ data: 'verified' });
+      expect(await rec.messages(1)).toEqual(['verified']);
+      expect(await record(trusting.connectSocket({ url: `${untrusted.url}/echo` })).closed).toEqual([
+        { event: 'error', errMsg: await untrustedCertificateError() },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+      // Only rejectUnauthorized: false takes a certificate nobody vouches for.
+      const insecure = make({ tls: { rejectUnauthorized: false } });
+      const anyCert = insecure.connectSocket({ url: `${untrusted.url}/echo` });
+      const anyRec = record(anyCert);
+      await anyRec.opened;
+      anyCert.send({ data: 'unverified' });
+      expect(await anyRec.messages(1)).toEqual(['unverified']);
+      expect(untrusted.log.accepted).toBe(1);
+    } finally {
+      await untrusted.close();
+    }
   });
 });
 
