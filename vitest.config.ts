@@ -26,8 +26,11 @@ export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // Bounds for a hang, not for a condition: a test waits for what it checks (a poll or
+    // waitFor with WAIT, test/helpers/record.ts), and a slow or loaded machine only takes longer.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    expect: { poll: { timeout: 45_000 } },
     projects: [
       {
         extends: true,

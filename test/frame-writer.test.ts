@@ -108,7 +108,7 @@ describe('frame writer', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     const got = received.at(-1) as Array<{ text: boolean; data: Buffer }>;
-    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sent.length);
+    await expect.poll(() => got.length).toBe(sent.length);
     expect(errors).toEqual([]);
     const wrong = sent.flatMap((m, i) => {
       const g = got[i] as { text: boolean; data: Buffer };

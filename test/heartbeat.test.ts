@@ -22,10 +22,8 @@ describe('watchPeer', () => {
       () => gone.push(performance.now() - start),
       () => looks++,
     );
-    await sleep(900);
-    expect(gone).toEqual([]);
-    await expect.poll(() => gone.length, { timeout: 5000 }).toBe(1);
-    expect(gone[0]).toBeGreaterThanOrEqual(1000);
+    await expect.poll(() => gone.length, { timeout: 15_000 }).toBe(1);
+    expect(gone[0]).toBeGreaterThanOrEqual(1000); // not before the span, however late it came
     expect(looks).toBeGreaterThanOrEqual(4); // every fifth of the span until one found the peer gone
     const seen = looks;
     await sleep(1500);
@@ -59,7 +57,7 @@ describe('watchPeer', () => {
     block(1500);
     await sleep(50); // the late look (due at 200 ms) runs first
     expect(gone).toBe(0);
-    await expect.poll(() => gone, { timeout: 5000 }).toBe(1); // nothing was heard meanwhile
+    await expect.poll(() => gone, { timeout: 15_000 }).toBe(1); // nothing was heard meanwhile
     watch.stop();
   });
 });

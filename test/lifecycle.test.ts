@@ -7,6 +7,7 @@
  */
 import { createQQ, type QQ, type SocketTask } from 'qq-socket-worker';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WAIT } from './helpers/record.js';
 import { startWsServer, type TestServer } from './helpers/servers.js';
 
 let server: TestServer;
@@ -162,16 +163,13 @@ async function play(qq: QQ, seed: number, steps: number, crash: boolean): Promis
     if (next() < 0.3) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   for (const t of tracked) if (t.task.readyState <= t.task.OPEN) t.task.close();
-  await vi.waitFor(
-    () => {
-      if (settled < calls || tracked.some((t) => t.task.readyState !== t.task.CLOSED && !t.events.endsWith('c'))) {
-        throw new Error(
-          `waiting: ${calls - settled} calls, ${tracked.filter((t) => !t.events.endsWith('c')).length} tasks`,
-        );
-      }
-    },
-    { timeout: 15_000, interval: 20 },
-  );
+  await vi.waitFor(() => {
+    if (settled < calls || tracked.some((t) => t.task.readyState !== t.task.CLOSED && !t.events.endsWith('c'))) {
+      throw new Error(
+        `waiting: ${calls - settled} calls, ${tracked.filter((t) => !t.events.endsWith('c')).length} tasks`,
+      );
+    }
+  }, WAIT);
   let echoed = 0;
   for (const t of tracked) {
     // Refused at once: CLOSED with no event ever. Else: open?, messages only after it, error?, close last.

@@ -30,12 +30,12 @@ const debug = (qq: QQ) => (qq as unknown as Record<symbol, Debug>)[Symbol.for('q
 async function node(
   flag: '--input-type=module' | '--input-type=commonjs',
   code: string,
-  { timeout = 15_000, preload, flags = [] }: { timeout?: number; preload?: string; flags?: string[] } = {},
+  { timeout = 50_000, preload, flags = [] }: { timeout?: number; preload?: string; flags?: string[] } = {},
 ) {
-  const started = Date.now();
   const args = [...flags, ...(preload === undefined ? [] : ['-r', preload]), flag, '-e', code];
+  // A child that does not exit by itself is killed at `timeout`, and this rejects.
   const { stdout } = await run(process.execPath, args, { cwd: root, timeout });
-  return { stdout, ms: Date.now() - started };
+  return { stdout };
 }
 
 let server: TestServer;
@@ -83,7 +83,7 @@ describe('host death (thread)', () => {
 
 describe('leaving nothing behind', () => {
   it('destroy() with open sockets lets the process exit by itself', async () => {
-    const { stdout, ms } = await node(
+    const { stdout } = await node(
       '--input-type=module',
       `
       import { WebSocketServer } from 'ws';
@@ -101,7 +101,6 @@ describe('leaving nothing behind', () => {
       `,
     );
     expect(JSON.parse(stdout)).toEqual(Array(3).fill({ code: 1001, reason: 'qq instance destroyed' }));
-    expect(ms).toBeLessThan(10_000); // it exited on its own, well before the 15 s kill
   });
 
   it('a program that never calls destroy() still exits once its sockets are closed', async () => {

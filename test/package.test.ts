@@ -61,7 +61,7 @@ afterAll(async () => {
 /** Runs a script of the app's with Node, in the app's directory. */
 const node = async (file: string, source: string) => {
   await writeFile(join(project, file), source);
-  const { stdout } = await run(process.execPath, [file, `${server.url}/echo`], { cwd: project, timeout: 20_000 });
+  const { stdout } = await run(process.execPath, [file, `${server.url}/echo`], { cwd: project, timeout: 50_000 });
   return stdout.trim().split('\n');
 };
 

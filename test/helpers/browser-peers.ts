@@ -23,6 +23,7 @@ function remote({ id, url }: { id: number; url: string }): PeerServer {
     closes: ask('closes'),
     openCount: ask('openCount'),
     closed: ask('closed'),
+    resumeReading: ask('resumeReading'),
     close: ask('close'),
   };
 }

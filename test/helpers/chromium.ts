@@ -26,25 +26,44 @@ export function launchChromium(): Promise<Browser> {
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
 
-/**
- * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
- * under /moved/ (files a bundler moved), and an empty page at / (`/?csp=<policy>`: under that CSP). `requests` lists every path asked
- * for.
- */
-export async function startStaticServer(): Promise<{
+export interface StaticServer {
   origin: string;
   requests: string[];
   /** While on, shared-worker.js is served as an older build's: one protocol version lower. */
   olderSharedHost(on: boolean): void;
+  /**
+   * Blocks the page's main thread until the promise it returns is called: a synchronous
+   * XMLHttpRequest that this server answers only then. Resolves once the page is blocked. The
+   * test decides when the page runs again, whatever the machine's speed, in any engine.
+   */
+  hold(page: { evaluate(script: string): Promise<unknown> }): Promise<() => void>;
   close(): Promise<void>;
-}> {
+}
+
+/**
+ * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
+ * under /moved/ (files a bundler moved), an empty page at / (`/?csp=<policy>`: under that CSP),
+ * and `/hold/<n>` for {@link StaticServer.hold}. `requests` lists every path asked for.
+ */
+export async function startStaticServer(): Promise<StaticServer> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const requests: string[] = [];
   let older = false;
+  /** Held requests by number: `arrived` once the page asked, `release` answers it. */
+  const holds = new Map<string, { arrived(): void; answer?: () => void }>();
+  let holdCount = 0;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let path = normalize(decodeURIComponent(url.pathname));
     requests.push(path);
+    const held = /^\/hold\/(\d+)$/.exec(path);
+    if (held) {
+      const hold = holds.get(held[1] as string);
+      if (hold === undefined) return void res.writeHead(404).end();
+      hold.answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end('released');
+      hold.arrived();
+      return;
+    }
     if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
     /** `?coep=1` on any file, `?isolated=1` on the page: served with COEP (the page with COOP too). */
     const coep = url.searchParams.has('coep') || url.searchParams.has('isolated');
@@ -92,6 +111,22 @@ export async function startStaticServer(): Promise<{
     olderSharedHost: (on) => {
       older = on;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    hold: async (page) => {
+      const id = String(++holdCount);
+      const arrived = new Promise<void>((resolve) => holds.set(id, { arrived: resolve }));
+      // From a task of its own, so that evaluate() returns before the page blocks.
+      await page.evaluate(
+        `setTimeout(() => { const x = new XMLHttpRequest(); x.open('GET', '/hold/${id}', false); x.send(); }, 0)`,
+      );
+      await arrived;
+      return () => {
+        holds.get(id)?.answer?.();
+        holds.delete(id);
+      };
+    },
+    close: () => {
+      for (const hold of holds.values()) hold.answer?.();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -21,6 +21,7 @@ export function peerServer(server: TestServer): PeerServer {
     closes: async () => [...log.closes],
     openCount: async () => log.open,
     closed: (n) => server.closed(n),
+    resumeReading: async () => server.resumeReading(),
     close: () => server.close(),
   };
 }

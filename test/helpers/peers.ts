@@ -21,6 +21,8 @@ export interface PeerServer {
   openCount(): Promise<number>;
   /** Resolves once `n` connections closed. */
   closed(n: number): Promise<void>;
+  /** The `/stall` connections open now start reading. */
+  resumeReading(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -86,7 +86,16 @@ export function callbacks() {
   };
 }
 
-/** A few macrotasks' wait: long enough for a stray event to show up on a local socket. */
+/**
+ * How long `vi.waitFor` and `expect.poll` wait for a condition: up to most of a test's timeout
+ * (vitest.config.ts), since a slow or loaded machine only takes longer to get there.
+ */
+export const WAIT = { timeout: 45_000, interval: 20 };
+
+/**
+ * A few macrotasks' wait, only for checking that something does NOT happen (a stray event): a
+ * slow machine makes such a check weaker, never wrong.
+ */
 export const settle = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `text` and then the bytes 1, 2, 3 on an open echo task, and expects both back in order. */

@@ -41,6 +41,8 @@ export interface TestServer {
   sockets: Set<WebSocket>;
   /** Resolves once `n` connections closed. */
   closed(n: number): Promise<void>;
+  /** The `/stall` connections open now start reading. */
+  resumeReading(): void;
   close(): Promise<void>;
 }
 
@@ -54,12 +56,20 @@ export interface TestServer {
  * - `/headers`: sends the handshake request headers back as one JSON text message.
  * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
  * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
- * - `/stall/<ms>`: reads nothing for ms, then counts binary bytes; answers the text `count` with
- *   `received <bytes>`.
+ * - `/stall`: reads nothing until the test calls `resumeReading()`, then counts binary bytes;
+ *   answers the text `count` with `received <bytes>`. Served without permessage-deflate, so a
+ *   browser does not spend a core compressing what the test sends to fill the buffers.
  * - `/silent`: accepts, reads, never answers.
  * - `/late/<ms>/<rest>`: answers the handshake after ms, then behaves as `/<rest>`.
  */
-function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: ServerLog, index: number): void {
+function behave(
+  ws: WebSocket,
+  path: string,
+  req: http.IncomingMessage,
+  log: ServerLog,
+  index: number,
+  stall: (socket: net.Socket) => void,
+): void {
   const [, kind = 'echo', a = '', b = ''] = path.split('/');
   const received = log.received[index] as Array<string | Buffer>;
   ws.on('message', (data: Buffer, isBinary) => {
@@ -104,10 +114,10 @@ function behave(ws: WebSocket, path: string, req: http.IncomingMessage, log: Ser
       (ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from(a, 'hex'));
       break;
     case 'stall': {
-      // Reads nothing for a while (sends back up on the client), then counts binary bytes.
+      // Reads nothing until told (sends back up on the client), then counts binary bytes.
       const socket = (ws as unknown as { _socket: net.Socket })._socket;
       socket.pause();
-      setTimeout(() => socket.resume(), Number(a));
+      stall(socket);
       let bytes = 0;
       ws.on('message', (data: Buffer, isBinary) => {
         if (isBinary) bytes += data.length;
@@ -136,16 +146,20 @@ export async function startWsServer(
   const log: ServerLog = { received: [], headers: [], closes: [], open: 0, accepted: 0 };
   const sockets = new Set<WebSocket>();
   const waiters: Array<{ n: number; resolve: () => void }> = [];
-  const wss = new WebSocketServer({
+  const wssOptions = {
     noServer: true,
-    perMessageDeflate: true,
-    handleProtocols: (protocols) => {
+    handleProtocols: (protocols: Set<string>) => {
       if (options.protocol === false) return false;
       if (options.protocol !== undefined) return options.protocol;
       return protocols.values().next().value ?? false;
     },
-  });
-  wss.on('headers', (headers) => headers.push('X-Test-Server: qq'));
+  };
+  const wss = new WebSocketServer({ ...wssOptions, perMessageDeflate: true });
+  const plainWss = new WebSocketServer({ ...wssOptions, perMessageDeflate: false });
+  for (const server of [wss, plainWss]) server.on('headers', (headers) => headers.push('X-Test-Server: qq'));
+  /** `/stall` sockets waiting for resumeReading(). */
+  const stalled = new Set<net.Socket>();
+  const stall = (socket: net.Socket) => stalled.add(socket);
   web.on('upgrade', (req, socket, head) => {
     // Node hands an upgrade socket over without its error handler: a client that resets it
     // (one that gave up on a late or refused handshake) would be an uncaught ECONNRESET here.
@@ -162,7 +176,7 @@ export async function startWsServer(
     else accept(req, socket, head, path);
   });
   const accept = (req: http.IncomingMessage, socket: Duplex, head: Buffer, path: string): void => {
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    (path.startsWith('/stall') ? plainWss : wss).handleUpgrade(req, socket, head, (ws) => {
       const index = log.accepted++;
       log.open++;
       log.received.push([]);
@@ -180,7 +194,7 @@ export async function startWsServer(
           }
         }
       });
-      behave(ws, path, req, log, index);
+      behave(ws, path, req, log, index, stall);
     });
   };
   const rawSockets = new Set<net.Socket>();
@@ -201,9 +215,14 @@ export async function startWsServer(
     sockets,
     closed: (n) =>
       log.closes.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+    resumeReading: () => {
+      for (const socket of stalled) socket.resume();
+      stalled.clear();
+    },
     close: async () => {
       for (const s of rawSockets) s.destroy();
       wss.close();
+      plainWss.close();
       await new Promise<void>((resolve) => web.close(() => resolve()));
     },
   };
