@@ -1,4 +1,5 @@
-// What bench/run.mjs and bench/web.mjs share to report their runs: medians, numbers, tables.
+// What bench/run.mjs and bench/web.mjs share to report their runs: medians, numbers, tables
+// (bench/tables.mjs writes the same tables into docs/performance.md from bench/results.json).
 
 /** The median of `xs` (the mean of the middle two for an even count). */
 export const median = (xs) => {
@@ -18,4 +19,65 @@ export const markdownTable = (header, lines) => {
   return [header, widths.map((w) => '-'.repeat(w)), ...lines]
     .map((l) => `| ${l.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`)
     .join('\n');
+};
+
+/** The Node bench's table (bench/run.mjs), from its rows as bench/results.json keeps them. */
+export const nodeTable = (rows) => {
+  const header = [
+    'scenario',
+    'design',
+    'msgs/s',
+    'MB/s',
+    '× ws',
+    'main CPU µs/msg',
+    'CPU × ws',
+    'loop p99 ms',
+    'peak RSS MiB',
+    'extra',
+  ];
+  const lines = rows.map((r) =>
+    r.error
+      ? [r.scenario, r.design, 'error', r.error, '', '', '', '', '', '']
+      : [
+          r.scenario,
+          r.design,
+          fmt(r.msgsPerSec),
+          fmt(r.mbPerSec, 1),
+          fmt(r.ratio, 2),
+          fmt(r.cpuUsPerMsg, 3),
+          fmt(r.cpuRatio, 2),
+          fmt(r.eldP99Ms, 1),
+          fmt(r.peakRssMiB),
+          [
+            r.rttP50Us !== undefined ? `rtt p50 ${fmt(r.rttP50Us)} µs, p99 ${fmt(r.rttP99Us)} µs` : '',
+            r.allInOrder !== undefined ? `RSS +${fmt(r.rssGrowthMiB)} MiB, all in order: ${r.allInOrder}` : '',
+          ].join(''),
+        ],
+  );
+  return markdownTable(header, lines);
+};
+
+/** The browser bench's table (bench/web.mjs), from its rows as bench/results.json keeps them. */
+export const browserTable = (rows) => {
+  const header = [
+    'scenario',
+    'page busy ms/frame',
+    'design',
+    'msgs/s',
+    '× native',
+    'fps',
+    'long tasks',
+    'longest task ms',
+  ];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.busyMs,
+    r.design,
+    fmt(r.msgsPerSec),
+    fmt(r.ratio, 2),
+    fmt(r.fps, 1),
+    fmt(r.longTasks),
+    fmt(r.longestTaskMs),
+  ]);
+  return markdownTable(header, lines);
 };

@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { fmt, markdownTable, median } from './report.mjs';
+import { median, nodeTable } from './report.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,39 +100,8 @@ for (const row of rows) {
 }
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.release()}`;
-const header = [
-  'scenario',
-  'design',
-  'msgs/s',
-  'MB/s',
-  '× ws',
-  'main CPU µs/msg',
-  'CPU × ws',
-  'loop p99 ms',
-  'peak RSS MiB',
-  'extra',
-];
-const lines = rows.map((r) =>
-  r.error
-    ? [r.scenario, r.design, 'error', r.error, '', '', '', '', '', '']
-    : [
-        r.scenario,
-        r.design,
-        fmt(r.msgsPerSec),
-        fmt(r.mbPerSec, 1),
-        fmt(r.ratio, 2),
-        fmt(r.cpuUsPerMsg, 3),
-        fmt(r.cpuRatio, 2),
-        fmt(r.eldP99Ms, 1),
-        fmt(r.peakRssMiB),
-        [
-          r.rttP50Us !== undefined ? `rtt p50 ${fmt(r.rttP50Us)} µs, p99 ${fmt(r.rttP99Us)} µs` : '',
-          r.allInOrder !== undefined ? `RSS +${fmt(r.rssGrowthMiB)} MiB, all in order: ${r.allInOrder}` : '',
-        ].join(''),
-      ],
-);
 console.log(`Machine: ${machine}. Medians of ${args.runs} runs (stall: 1 run).\n`);
-console.log(markdownTable(header, lines));
+console.log(nodeTable(rows));
 
 /** The browser bench, unless this run was narrowed to some Node rows; its JSON joins ours. */
 let browser;

@@ -26,7 +26,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium-flags.mjs';
-import { fmt, markdownTable, median } from './report.mjs';
+import { browserTable, median } from './report.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -262,30 +262,10 @@ for (const row of rows) {
   const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
   row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
 }
-const header = [
-  'scenario',
-  'page busy ms/frame',
-  'design',
-  'msgs/s',
-  '× native',
-  'fps',
-  'long tasks',
-  'longest task ms',
-];
-const lines = rows.map((r) => [
-  r.scenario,
-  r.busyMs,
-  r.design,
-  fmt(r.msgsPerSec),
-  fmt(r.ratio, 2),
-  fmt(r.fps, 1),
-  fmt(r.longTasks),
-  fmt(r.longestTaskMs),
-]);
 console.log(
   `${version}, headless, ${args.cdp ? 'under DevTools (Playwright)' : 'no DevTools attached'}, medians of ${args.runs} runs of ${args.seconds} s.\n`,
 );
-console.log(markdownTable(header, lines));
+console.log(browserTable(rows));
 if (args.json) {
   writeFileSync(args.out, `${JSON.stringify({ browser: version, devtools: Boolean(args.cdp), rows }, null, 2)}\n`);
   if (!args.nested) console.log(`\nJSON: ${args.out}`);

@@ -1,10 +1,10 @@
 /**
- * The conformance suite: every row of shared/spec/semantics.md, over real servers on 127.0.0.1.
+ * The conformance suite: every rule of docs/semantics.md, over real servers on 127.0.0.1.
  * Run against each backend by the *.test.ts files beside it: in Node (`inline`, `thread`) and in
  * Chromium (`worker`, `shared`, `inline`, the *.browser.test.ts files). `qq-socket-worker` is the
  * build the runtime gets (vitest.config.ts), and the peers are reached through {@link Peers}.
  * Where a browser cannot do what Node does, the test says what the browser does instead, and
- * semantics.md lists it as a deviation.
+ * docs/semantics.md "Browsers" lists it.
  */
 import { type Backend, createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -37,7 +37,7 @@ const same = (a: ArrayBuffer | string, b: Uint8Array) => {
 export function conformance(backend: Backend, runtime: Runtime): void {
   const { peers } = runtime;
   const browser = runtime.name === 'browser';
-  /** Browsers do not say why a connection failed, only that it did (semantics.md). */
+  /** Browsers do not say why a connection failed, only that it did (docs/semantics.md "Browsers"). */
   const failed = (url: string, nodeReason: string) =>
     browser ? `WebSocket connection to '${url}' failed` : nodeReason;
   let server: PeerServer;

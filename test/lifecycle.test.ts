@@ -2,7 +2,7 @@
  * Random interleavings of the whole API against servers that misbehave in time (issues 2 and 5):
  * connects, sends of every kind, closes with good and bad codes, the globals, waits, and (on
  * `thread`) the host crashing, from a fixed seed. Whatever the interleaving, every call settles
- * once, every task's events keep the order of semantics.md, an echo returns exactly what was
+ * once, every task's events keep the order of docs/semantics.md, an echo returns exactly what was
  * sent in order, and nothing is left buffered.
  */
 import { createQQ, type QQ, type SocketTask } from 'qq-socket-worker';

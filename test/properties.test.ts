@@ -1,7 +1,7 @@
 /**
  * Bad input from the caller (issue 5), property-based: arbitrary values for every option of
  * connectSocket, send, close and the globals. A call never throws and never hangs, settles
- * exactly once (success or fail, then complete) with an errMsg of semantics.md, and leaves the
+ * exactly once (success or fail, then complete) with an errMsg of docs/semantics.md, and leaves the
  * instance usable. `allowedHosts` keeps every generated url on loopback. And createQQ takes any
  * value of any option or throws a TypeError that names it (never another error, nor a message
  * that would leave the caller guessing which option was wrong).

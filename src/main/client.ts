@@ -130,7 +130,7 @@ export class HostClient {
 
   /**
    * The end of a turn that received batches: dispatches the batches that waited for what is left
-   * of this turn's budget, returns the credit of what was dispatched (design.md: not from inside
+   * of this turn's budget, returns the credit of what was dispatched (docs/architecture.md "Flow control": not from inside
    * the handler), and restarts the budget's clock. Batches still waiting wait for the next turn.
    * One clock covers everything a turn dispatches, in the port's callback and here alike.
    */

@@ -21,7 +21,7 @@ import { failedLink } from './link.js';
 import type { Platform } from './platform.js';
 import { type EventName, type EventResults, SocketTaskImpl, type TaskOwner } from './socket-task.js';
 
-/** semantics.md: "At most maxConnections (default 5) tasks per qq instance". */
+/** docs/semantics.md "qq.connectSocket": at most maxConnections (default 5) tasks per qq instance. */
 const DEFAULT_MAX_CONNECTIONS = 5;
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;

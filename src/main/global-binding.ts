@@ -1,6 +1,6 @@
 /**
  * The global functions: one bound task per qq instance and one listener slot per event.
- * semantics.md "The global functions".
+ * docs/semantics.md "The global functions".
  */
 import { errors } from '../shared/errors.js';
 import type { GeneralCallbackResult } from '../shared/types.js';

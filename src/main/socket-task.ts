@@ -32,8 +32,9 @@ export type EventName = keyof EventResults;
 
 /**
  * `record[name]` for one of the four events, as a switch. A keyed load at a site that sees all
- * four names is megamorphic in V8 (a stub-cache lookup, ~10 ns: a fifth of a small message's
- * main-thread cost); the switch folds away where `name` is a constant once inlined.
+ * four names is megamorphic in V8 (a stub-cache lookup, a fair part of a small message's
+ * main-thread cost: docs/performance.md); the switch folds away where `name` is a constant once
+ * inlined.
  */
 export function byEvent<R extends Record<EventName, unknown>, K extends EventName>(record: R, name: K): R[K] {
   switch (name as EventName) {

@@ -2,13 +2,13 @@
  * The data plane's batch: everything one side has for the other in one turn, in one post.
  *
  * Messages (host → facade) and sends (facade → host) are columnar: `ids[i]` and `data[i]`.
- * A per-message object would cost ~240 ns to clone and rebuild; an array of strings costs ~20 ns
- * per message (measured on the bench machine, see design.md). Every other frame rides in
+ * A per-message object costs many times more to clone and rebuild than an array of strings
+ * (docs/performance.md "Measurements behind the design"). Every other frame rides in
  * `control`, tagged with `at`: the number of items that come before it, so order holds exactly.
  *
  * Binary crossings by size: small messages are copied into one slab per batch, transferred,
  * and cut on the receiving side (the receiver allocates each message's ArrayBuffer once; cloning
- * would allocate on both sides, and an ArrayBuffer costs ~250 ns to allocate here). Large ones
+ * would allocate on both sides, and allocating an ArrayBuffer is dear). Large ones
  * are transferred whole, without a copy, and so is any message that already has an ArrayBuffer
  * of its own (a browser's WebSocket makes one per message). Large ASCII text crosses as its
  * bytes too ({@link ASCII_TEXT_FROM_BYTES}).
@@ -31,13 +31,12 @@ export interface AsciiText<B = ArrayBuffer> {
 }
 
 /**
- * A batch this full is posted at once. Items bound a batch so that each post stays a short task
- * for the receiver (dispatching an item costs it ~0.1–0.3 µs). Bytes bound it more loosely: a
- * post costs its receiver a wake-up (~10 µs, more than moving or copying a 64 KiB message once),
- * and Node reads up to 2 MiB from a socket in one loop turn (libuv: 32 reads of 64 KiB), so a
- * flood of large messages goes in one post per turn. At 512 KiB such a turn went in four posts:
- * the bench's 64 KiB binary flood then received at 0.60–1.13× `ws` at 0.22–0.24× its main-thread
- * CPU, and at 1.08–1.11× and 0.17–0.20× with 2 MiB (1 KiB text: 0.21–0.26× CPU, now 0.19–0.20×).
+ * A batch this full is posted at once (docs/architecture.md "Data plane"). Items bound a batch so
+ * that each post stays a short task for the receiver. Bytes bound it more loosely: a post costs
+ * its receiver a wake-up worth more than moving or copying a 64 KiB message once, and Node reads
+ * up to 2 MiB from a socket in one loop turn (libuv: 32 reads of 64 KiB), so a flood of large
+ * messages goes in one post per turn. At 512 KiB such a turn went in four posts, and the 64 KiB
+ * rows of the bench were slower and dearer (docs/performance.md "Large messages").
  */
 export const FULL_BATCH_ITEMS = 4096;
 export const FULL_BATCH_BYTES = 2 * 1024 * 1024;
@@ -221,8 +220,9 @@ let gcNudge: ArrayBuffer | undefined;
  * ArrayBuffers that arrive by transfer cost this thread no allocation, and V8 checks whether its
  * young generation holds enough ArrayBuffer memory to free (a cheap scavenge) only when one is
  * allocated. A stream of moved buffers and nothing else (large binary or text) then piled up
- * until V8's external memory limit ran a mark-compact on this thread: 3–6 ms pauses every
- * ~30 ms at 2 GB/s. Allocating one small ArrayBuffer per such batch gives V8 its check.
+ * until V8's external memory limit ran a mark-compact on this thread, pausing it again and again
+ * (docs/performance.md "Garbage collection"). Allocating one small ArrayBuffer per such batch
+ * gives V8 its check.
  */
 export function readBatch<C>(
   batch: Batch<C>,

@@ -1,6 +1,6 @@
 /**
- * Every errMsg the library produces, built in one place. Each string of
- * `shared/spec/semantics.md` appears here exactly once.
+ * Every errMsg of the API, built in one place (validate.ts builds the parameter errors of single
+ * options with {@link fail}). docs/semantics.md "Every errMsg" lists each of them.
  */
 
 /** The API names that prefix an errMsg. */

@@ -34,9 +34,13 @@ export interface ProxyConfig {
 
 /** TLS settings for wss on Node (passed to `tls.connect`). */
 export interface TlsConfig {
+  /** Certificate authorities to trust instead of Node's own list (a private CA), as PEM. */
   ca?: string | string[];
+  /** A client certificate, as PEM, for servers that ask for one. */
   cert?: string;
+  /** The client certificate's private key, as PEM. */
   key?: string;
+  /** `false` accepts any server certificate; certificates are verified unless so. @default true */
   rejectUnauthorized?: boolean;
 }
 

@@ -5,27 +5,36 @@ export type { TlsConfig };
 
 /** Every callback result carries `errMsg`: `"<api>:ok"` or `"<api>:fail <detail>"`. */
 export interface GeneralCallbackResult {
+  /** `"<api>:ok"` or `"<api>:fail <detail>"`; every string is listed in docs/semantics.md. */
   errMsg: string;
 }
 
 /** The success/fail/complete trio every API call accepts. */
 export interface Callbacks<Success = GeneralCallbackResult> {
+  /** Runs when the call succeeded; never before the call returned. */
   success?: (result: Success) => void;
+  /** Runs when the call failed, with the errMsg `"<api>:fail <detail>"`. */
   fail?: (result: GeneralCallbackResult) => void;
+  /** Runs after `success` or `fail`, exactly once per call. */
   complete?: (result: Success | GeneralCallbackResult) => void;
 }
 
 /** `connectSocket` success result: the task exists (not: the socket is open). */
 export interface ConnectSocketSuccessResult extends GeneralCallbackResult {
+  /** The new task's id, as {@link SocketTask.socketTaskId}. */
   socketTaskId: number;
 }
 
+/**
+ * The options of {@link QQ.connectSocket}. A wrong one is never thrown: the call fails with an
+ * errMsg and returns a task that is already CLOSED (docs/semantics.md "qq.connectSocket").
+ */
 export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResult> {
   /** `ws://` or `wss://` url, without a fragment. */
   url: string;
-  /** Handshake headers (Node only). `Referer` is refused. */
+  /** Handshake headers (Node only). `Referer` is refused. @default {} */
   header?: Record<string, unknown>;
-  /** Sub-protocols. */
+  /** Sub-protocols. @default [] */
   protocols?: string[];
   /** TCP_NODELAY on the socket (Node only). @default false */
   tcpNoDelay?: boolean;
@@ -43,12 +52,15 @@ export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResul
 /** What `send` accepts. Views send only the viewed bytes (extension). */
 export type SocketData = string | ArrayBuffer | ArrayBufferView;
 
+/** The options of {@link SocketTask.send} and {@link QQ.sendSocketMessage}. */
 export interface SendSocketMessageOption extends Callbacks {
+  /** The message: a string goes as a text frame, bytes as a binary frame. */
   data: SocketData;
-  /** Extension: move the caller's ArrayBuffer instead of copying it (it is detached on return). */
+  /** Extension: move the caller's ArrayBuffer instead of copying it (it is detached on return). @default false */
   transfer?: boolean;
 }
 
+/** The options of {@link SocketTask.close} and {@link QQ.closeSocket}. */
 export interface CloseSocketOption extends Callbacks {
   /** 1000 or 3000–4999. @default 1000 */
   code?: number;
@@ -68,28 +80,48 @@ export interface SocketProfile {
   cost: number;
 }
 
+/** What an open listener receives: the socket is OPEN. */
 export interface OnOpenResult {
-  /** The handshake's HTTP response headers (lower-case names). */
+  /** The handshake's HTTP response headers (lower-case names); `{}` in browsers. */
   header: Record<string, string>;
+  /** How long connecting took (WeChat's field; an extension for QQ). */
   profile: SocketProfile;
 }
 
+/** What a message listener receives: one whole message. */
 export interface OnMessageResult {
+  /**
+   * A string for a text message; for a binary one an ArrayBuffer of exactly the message's bytes,
+   * owned by the receiver (never a Blob, a Buffer or a view).
+   */
   data: string | ArrayBuffer;
 }
 
+/** What an error listener receives; onClose always follows. */
 export interface OnErrorResult {
+  /** A readable reason, such as `connect ECONNREFUSED 127.0.0.1:9` (docs/semantics.md "Events"). */
   errMsg: string;
 }
 
+/** What a close listener receives: the task's last event. */
 export interface OnCloseResult {
+  /**
+   * The close frame's code (the server's, or ours); 1005 when the frame had none; 1006 when the
+   * connection ended without a close frame; 1002, 1007 or 1009 when the client failed the
+   * connection for what the server sent.
+   */
   code: number;
+  /** The close frame's reason; `"abnormal closure"` with 1006. */
   reason: string;
 }
 
+/** A listener of {@link SocketTask.onOpen} and {@link QQ.onSocketOpen}. */
 export type OnOpenCallback = (result: OnOpenResult) => void;
+/** A listener of {@link SocketTask.onMessage} and {@link QQ.onSocketMessage}. */
 export type OnMessageCallback = (result: OnMessageResult) => void;
+/** A listener of {@link SocketTask.onError} and {@link QQ.onSocketError}. */
 export type OnErrorCallback = (result: OnErrorResult) => void;
+/** A listener of {@link SocketTask.onClose} and {@link QQ.onSocketClose}. */
 export type OnCloseCallback = (result: OnCloseResult) => void;
 
 /** The socket states, as on the WebSocket interface. */
@@ -97,16 +129,33 @@ export type ReadyState = 0 | 1 | 2 | 3;
 
 /** A WebSocket connection, as returned by `connectSocket`. */
 export interface SocketTask {
+  /**
+   * Sends one message when the task is OPEN (else fails with `SocketTask.send:fail
+   * SocketTask.readyState is not OPEN`). `success` comes once the frame was handed to the socket.
+   * The caller's bytes are copied at call time, or moved with `transfer: true`.
+   */
   send(option: SendSocketMessageOption): void;
+  /**
+   * Closes the task (code 1000 or 3000–4999, reason at most 123 UTF-8 bytes). On a CONNECTING
+   * task it aborts the handshake, and onClose reports the code given here (a deviation from
+   * WeChat, which ignores it). Fails on a CLOSING or CLOSED task.
+   */
   close(option?: CloseSocketOption): void;
+  /** Adds an open listener. Listeners accumulate; the same function is added once. */
   onOpen(callback: OnOpenCallback): void;
+  /** Adds a message listener; messages come only after open, in the order the server sent them. */
   onMessage(callback: OnMessageCallback): void;
+  /** Adds an error listener; an error is always followed by the close. */
   onError(callback: OnErrorCallback): void;
+  /** Adds a close listener; the close comes exactly once, as the task's last event. */
   onClose(callback: OnCloseCallback): void;
   /** Extension: remove a listener added with `onOpen`. */
   offOpen(callback: OnOpenCallback): void;
+  /** Extension: remove a listener added with `onMessage`. */
   offMessage(callback: OnMessageCallback): void;
+  /** Extension: remove a listener added with `onError`. */
   offError(callback: OnErrorCallback): void;
+  /** Extension: remove a listener added with `onClose`. */
   offClose(callback: OnCloseCallback): void;
   /** Extension: this task's id, as in the connectSocket success result. */
   readonly socketTaskId: number;
@@ -121,9 +170,13 @@ export interface SocketTask {
   readonly protocol: string;
   /** Extension: the url given to connectSocket. */
   readonly url: string;
+  /** Extension: the {@link readyState} of a task whose handshake is under way. */
   readonly CONNECTING: 0;
+  /** Extension: the {@link readyState} of a task that may send. */
   readonly OPEN: 1;
+  /** Extension: the {@link readyState} of a task whose close was asked for. */
   readonly CLOSING: 2;
+  /** Extension: the {@link readyState} of a task that got its close event (or never opened). */
   readonly CLOSED: 3;
 }
 
@@ -192,27 +245,60 @@ export interface QQOptions {
 
 /** Options that carry at least one callback (then no Promise is returned). */
 export type WithCallback =
-  | { success: (result: GeneralCallbackResult) => void }
-  | { fail: (result: GeneralCallbackResult) => void }
-  | { complete: (result: GeneralCallbackResult) => void };
+  | {
+      /** As {@link Callbacks.success}. */
+      success: (result: GeneralCallbackResult) => void;
+    }
+  | {
+      /** As {@link Callbacks.fail}. */
+      fail: (result: GeneralCallbackResult) => void;
+    }
+  | {
+      /** As {@link Callbacks.complete}. */
+      complete: (result: GeneralCallbackResult) => void;
+    };
 
 /** The `qq` object: the mini-program socket API plus `destroy`. */
 export interface QQ {
+  /**
+   * Starts connecting and returns the task at once; never throws. `success` means the task was
+   * created (not that it is open) and comes in a microtask after the call returned. Bad input
+   * fails and returns a task that is already CLOSED. The new task becomes the bound one (the
+   * task the global functions act on) when there is none or the bound one is CLOSED.
+   */
   connectSocket(option: ConnectSocketOption): SocketTask;
-  /** With a callback: returns nothing. Without any: returns a Promise of the result. */
+  /**
+   * Sends on the bound task if it is OPEN, else fails with `sendSocketMessage:fail WebSocket is
+   * not connected`. With a callback: returns nothing.
+   */
   sendSocketMessage(option: SendSocketMessageOption & WithCallback): void;
+  /**
+   * Without any callback: returns a Promise that resolves with the success result and rejects
+   * with the fail result (a rejection nobody awaits is logged, never an unhandled rejection).
+   */
   sendSocketMessage(option: SendSocketMessageOption): Promise<GeneralCallbackResult>;
-  /** With a callback: returns nothing. Without any: returns a Promise of the result. */
+  /**
+   * Closes the bound task if it is CONNECTING or OPEN, else fails with `closeSocket:fail
+   * WebSocket is not connected`. With a callback: returns nothing.
+   */
   closeSocket(option: CloseSocketOption & WithCallback): void;
+  /** Without any callback: returns a Promise of the result, as {@link sendSocketMessage} does. */
   closeSocket(option?: CloseSocketOption): Promise<GeneralCallbackResult>;
+  /** Sets the one open listener of the bound task (the last registration wins). */
   onSocketOpen(callback: OnOpenCallback): void;
+  /** Sets the one message listener of the bound task (the last registration wins). */
   onSocketMessage(callback: OnMessageCallback): void;
+  /** Sets the one error listener of the bound task (the last registration wins). */
   onSocketError(callback: OnErrorCallback): void;
+  /** Sets the one close listener of the bound task (the last registration wins). */
   onSocketClose(callback: OnCloseCallback): void;
-  /** Extension: clear the global slot. */
+  /** Extension: clear the global open slot. */
   offSocketOpen(callback?: OnOpenCallback): void;
+  /** Extension: clear the global message slot. */
   offSocketMessage(callback?: OnMessageCallback): void;
+  /** Extension: clear the global error slot. */
   offSocketError(callback?: OnErrorCallback): void;
+  /** Extension: clear the global close slot. */
   offSocketClose(callback?: OnCloseCallback): void;
   /** Closes every socket (1001) and ends the host. Later connectSocket calls fail. */
   destroy(): Promise<void>;

@@ -2,7 +2,8 @@
  * Flow control toward the facade: a credit window over the bytes posted but not yet dispatched.
  * Past the high-water mark the host stops reading the sockets that deliver (real TCP
  * backpressure, nothing dropped); once credit brings it under the low-water mark they resume.
- * design.md: without it a stalled main thread builds an unbounded backlog.
+ * docs/architecture.md "Flow control": without it a stalled main thread builds an unbounded
+ * backlog.
  */
 
 /** A source of messages: one socket, as flow control sees it. */
@@ -18,7 +19,7 @@ export interface Pausable {
 /**
  * The window has two limits, whichever comes first: bytes, to bound memory and cover the credit
  * round trip at full bandwidth; and messages, to bound the facade's backlog to a few milliseconds
- * of dispatch work (a message costs it ~0.1–0.3 µs whatever its size), so a backlog never blocks
+ * of dispatch work (a message costs it about the same whatever its size), so a backlog never blocks
  * its event loop for long.
  */
 export const HIGH_WATER_BYTES = 8 * 1024 * 1024;

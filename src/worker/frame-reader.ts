@@ -1,11 +1,12 @@
 /**
  * A fast path in front of ws's receiver for the frames a flood is made of.
  *
- * ws's receiver costs ~150–230 ns per small message on the host (two Buffer views per frame, a
- * third for the payload, an event), most of the host thread's time in a receive flood. This
- * reader walks each socket chunk itself and takes out the frames that need nothing but a read:
- * a whole, unfragmented, unmasked text or binary frame with no RSV bit, within `maxPayload`, and
- * complete in the chunk (~50 ns each). Every other byte goes to ws's receiver unchanged and in
+ * ws's receiver costs several times what a small message needs on the host (two Buffer views per
+ * frame, a third for the payload, an event), most of the host thread's time in a receive flood
+ * (docs/performance.md "Measurements behind the design"). This reader walks each socket chunk
+ * itself and takes out the frames that need nothing but a read: a whole, unfragmented, unmasked
+ * text or binary frame with no RSV bit, within `maxPayload`, and complete in the chunk. Every
+ * other byte goes to ws's receiver unchanged and in
  * order: control frames, fragmented messages, frames that span chunks, anything malformed. So ws
  * sees exactly the stream it would have seen, minus whole frames taken at frame boundaries, and
  * keeps every rule of RFC 6455 it enforces (close codes, 1002, 1007, 1009, pings).
@@ -37,7 +38,8 @@ export interface FrameSink {
 
 /**
  * Buffer's own UTF-8 decoder, which `toString('utf8', start, end)` reaches after argument checks
- * (~7 ns of the ~45 a 16-byte message takes). Undocumented; toString where a runtime lacks it.
+ * (a part of a small message's time worth skipping: docs/performance.md). Undocumented;
+ * toString where a runtime lacks it.
  */
 const utf8Slice: (this: Buffer, start: number, end: number) => string =
   (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice ??

@@ -4,7 +4,8 @@
  *
  * ws writes each frame as its own header and payload chunks (a cork, two writes, an uncork), and
  * keeps both chunks and a callback in the socket's write queue while the kernel's buffer is full:
- * ~300 bytes of host memory per pending 16-byte send, and a writev syscall per frame. This writer
+ * many times a 16-byte send's bytes in host memory per pending send, and a writev syscall per
+ * frame (docs/performance.md "Measurements behind the design"). This writer
  * encodes the frames of the current task (RFC 6455 5.2: FIN, opcode, length, a random mask key,
  * the masked payload) into 64 KiB buffers, each written once it is full and the last at the end
  * of the task: a pending send costs its frame's bytes and one array slot, and a batch of small

@@ -1,6 +1,7 @@
 /**
  * Batches host events toward the facade: one post per turn, never one per WebSocket message.
- * See design.md "Control plane and data plane" for the measurements behind it.
+ * docs/architecture.md "Control plane and data plane" says why; docs/performance.md
+ * "Measurements behind the design" has the measurements.
  */
 import { type Batch, BatchBuilder } from '../shared/batch.js';
 import type { BufferedEvent, HostEvent, SentEvent } from '../shared/protocol.js';

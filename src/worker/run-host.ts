@@ -36,7 +36,7 @@ export const nodeScheduling: Scheduling = {
 
 /**
  * In browsers every WebSocket message is a task of its own, so an end-of-task flush would post
- * once per message (design.md: the trap). This one flushes at the end of the task after an idle
+ * once per message (docs/architecture.md "Control plane and data plane": the trap). This one flushes at the end of the task after an idle
  * spell (no added latency), but within `windowMs` of the last flush it waits for the window to
  * end: at most one post per window whatever the rate. (Waiting only a timer turn posted once per
  * message at moderate rates, where the timer fires before the next message arrives.)
