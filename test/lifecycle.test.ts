@@ -100,7 +100,7 @@ async function play(qq: QQ, seed: number, steps: number, crash: boolean): Promis
     const path = pick(PATHS);
     const task = qq.connectSocket({
       url: `${server.url}${path}`,
-      timeout: pick([undefined, 1000, 5]),
+      timeout: pick([undefined, 10_000, 5]), // 5 ms races the handshake; the others wait for it
       ...settle(`connect ${path}`),
     });
     const t: Tracked = { path, task, events: '', received: [], sends: [] };
@@ -145,6 +145,10 @@ async function play(qq: QQ, seed: number, steps: number, crash: boolean): Promis
       }),
     });
   };
+  const quiet = () =>
+    vi.waitFor(() => {
+      if (settled < calls || tracked.some((t) => t.task.readyState === t.task.CONNECTING)) throw new Error('busy');
+    }, WAIT);
   for (let step = 0; step < steps; step++) {
     const r = next();
     const live = tracked.filter((t) => t.task.readyState !== t.task.CLOSED);
@@ -161,6 +165,9 @@ async function play(qq: QQ, seed: number, steps: number, crash: boolean): Promis
       );
     } else await new Promise((resolve) => setTimeout(resolve, pick([0, 1, 3, 10])));
     if (next() < 0.3) await new Promise((resolve) => setTimeout(resolve, 2));
+    // The waits above give the interleavings; this one gives progress on a machine of any
+    // speed: now and then, every handshake under way finishes and every call so far settles.
+    if (step % 50 === 49) await quiet();
   }
   for (const t of tracked) if (t.task.readyState <= t.task.OPEN) t.task.close();
   await vi.waitFor(() => {
