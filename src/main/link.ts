@@ -5,8 +5,8 @@
  */
 import * as Comlink from 'comlink';
 import type { HostConfig, HostControl } from '../shared/protocol.js';
-import type { SocketFactory } from '../worker/host.js';
 import { runHost, type Scheduling } from '../worker/run-host.js';
+import type { SocketFactory } from '../worker/socket.js';
 import { newChannel, type PortLike } from './channel.js';
 import type { DataPort, HostLink } from './client.js';
 

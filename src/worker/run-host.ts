@@ -4,9 +4,10 @@
  */
 import * as Comlink from 'comlink';
 import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
-import { clearTimeout, now, queueMicrotask, setImmediate, setTimeout, timeOrigin } from '../shared/timers.js';
-import { type Clock, Host, type SocketFactory } from './host.js';
+import { clearTimeout, clock, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
+import { Host } from './host.js';
 import type { Scheduler } from './outbox.js';
+import type { SocketFactory } from './socket.js';
 
 /** The part of a MessagePort the host uses (Node's and the web's alike). */
 export interface HostPort {
@@ -15,9 +16,6 @@ export interface HostPort {
   start?(): void;
   close(): void;
 }
-
-/** Absolute hi-res ms, comparable across threads and workers of one machine. */
-export const clock: Clock = () => timeOrigin + now();
 
 /** When a host posts its batches: see {@link Outbox}. */
 export interface Scheduling {
