@@ -6,12 +6,17 @@
  */
 import { sharedWorkerSilent } from '../shared/errors.js';
 import { BEAT, isBeat, type Watch, watchPeer } from '../shared/heartbeat.js';
-import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
+import {
+  type HostConfig,
+  PROTOCOL_VERSION,
+  type TabMessage,
+  type WorkerInit,
+  type WorkerReply,
+} from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { setTimeout } from '../shared/timers.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
-import type { TabMessage, WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';

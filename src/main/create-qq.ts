@@ -2,9 +2,9 @@
 import { errors, ok } from '../shared/errors.js';
 import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
 import { parseNoProxy } from '../shared/no-proxy.js';
-import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig, type TlsConfig } from '../shared/protocol.js';
+import { type HostConfig, PROTOCOL_VERSION, type ProxyConfig } from '../shared/protocol.js';
 import { clearTimeout, MAX_TIMER_MS, setTimeout } from '../shared/timers.js';
-import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
+import type { ConnectSocketOption, QQ, QQOptions, SocketTask, TlsConfig } from '../shared/types.js';
 import {
   type Checked,
   checkHeaders,

@@ -3,7 +3,7 @@
  * (inline) on the calling thread. Node's and the web's MessagePort agree on what is used here.
  */
 import * as Comlink from 'comlink';
-import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { type HostConfig, type HostControl, type HostInit, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { clearTimeout, clock, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
 import { Host } from './host.js';
 import type { Scheduler } from './outbox.js';
@@ -51,14 +51,6 @@ export function coalescing(windowMs = 1): Scheduler {
     if (since < windowMs) setTimeout(run, Math.ceil(windowMs - since));
     else queueMicrotask(run);
   };
-}
-
-/** What a facade hands its host, whatever carries it (a thread task, a worker message). */
-export interface HostInit {
-  config: HostConfig;
-  /** MessagePorts, Node's or the web's. */
-  data: unknown;
-  control: unknown;
 }
 
 export interface HostOptions {

@@ -9,12 +9,12 @@
 
 import { tabSilent } from '../shared/errors.js';
 import { BEAT, watchPeer } from '../shared/heartbeat.js';
+import type { TabMessage, WorkerInit, WorkerReply } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
 import { coalescing, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
-import type { TabMessage, WorkerInit, WorkerReply } from './web-worker.js';
 
 const pool = new SharePool(browserSocketFactory);
 
