@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { HostConfig } from '../shared/protocol.js';
+import type { HostConfig, Port } from '../shared/protocol.js';
 import { setImmediate } from '../shared/timers.js';
 import { nodeSocketFactory } from '../worker/node-socket.js';
 import type { HostLink } from './client.js';
@@ -87,7 +87,8 @@ export function threadLink(config: HostConfig, threads: number, script = threadF
     ),
   );
   ended.catch(() => {}); // the client reports it
-  return linkPorts(data.port1 as unknown as MessagePort, control.port1 as unknown as MessagePort, ended, () => {
+  // Node's MessagePort is a Port; its typings declare the EventTarget's listener, not a message one.
+  return linkPorts(data.port1 as unknown as Port, control.port1 as unknown as Port, ended, () => {
     held.hosts--;
   });
 }

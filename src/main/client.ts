@@ -6,19 +6,12 @@
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { hostDied } from '../shared/errors.js';
-import type { Command, HostControl, HostEvent } from '../shared/protocol.js';
+import type { Command, HostControl, HostEvent, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
-
-/** The data port as both Node's and the web's MessagePort offer it. */
-export interface DataPort {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  close(): void;
-}
 
 /** What a backend provides: a running host and the means to reach it. */
 export interface HostLink {
-  data: DataPort;
+  data: Port;
   control: Remote<HostControl>;
   /** Settles when the host is gone: resolves after a clean end, rejects with why it died. */
   ended: Promise<unknown>;

@@ -156,12 +156,24 @@ export interface HostControl {
   crash(how: 'throw' | 'exit' | 'oom'): void;
 }
 
+/**
+ * What the library uses of a MessagePort, Node's and the web's alike: the data and control ports
+ * between a facade and its host. Where a runtime has no MessageChannel, an in-thread pair
+ * stands in (`LocalPort`, main/channel.ts).
+ */
+export interface Port {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  start(): void;
+  close(): void;
+}
+
 /** What a facade hands its host, whatever carries it (a thread task, a worker's init message). */
 export interface HostInit {
   config: HostConfig;
-  /** MessagePorts, Node's or the web's. */
-  data: unknown;
-  control: unknown;
+  data: Port;
+  control: Port;
 }
 
 /*
@@ -173,8 +185,6 @@ export interface HostInit {
 /** The message that starts a host in a worker (its ports in the transfer list). */
 export interface WorkerInit extends HostInit {
   type: 'qq-host-init';
-  data: MessagePort;
-  control: MessagePort;
   /** Shared host: the Web Lock the tab holds for its life; granted to the host when the tab is gone. */
   lock?: string;
   /**

@@ -1,6 +1,6 @@
 /**
- * Runs a {@link Host} on a pair of MessagePorts: in a Node worker thread, a Web Worker, or
- * (inline) on the calling thread. Node's and the web's MessagePort agree on what is used here.
+ * Runs a {@link Host} on a pair of ports (MessagePorts, Node's or the web's, or in-thread ones:
+ * `Port` in protocol.ts): in a Node worker thread, a Web Worker, or (inline) on the calling thread.
  */
 import * as Comlink from 'comlink';
 import { type HostConfig, type HostControl, type HostInit, PROTOCOL_VERSION } from '../shared/protocol.js';
@@ -8,14 +8,6 @@ import { clearTimeout, clock, now, queueMicrotask, setImmediate, setTimeout } fr
 import { Host } from './host.js';
 import type { Scheduler } from './outbox.js';
 import type { SocketFactory } from './socket.js';
-
-/** The part of a MessagePort the host uses (Node's and the web's alike). */
-export interface HostPort {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  start?(): void;
-  close(): void;
-}
 
 /** When a host posts its batches: see {@link Outbox}. */
 export interface Scheduling {
@@ -66,9 +58,7 @@ export function runHost(
   init: HostInit,
   { factory, crash, onHost, scheduling: { schedule, later } = nodeScheduling }: HostOptions,
 ): Promise<void> {
-  const { config } = init;
-  const data = init.data as HostPort;
-  const control = init.control as HostPort;
+  const { config, data, control } = init;
   return new Promise((resolve) => {
     const host = new Host(
       config,
@@ -89,7 +79,7 @@ export function runHost(
     );
     onHost?.(host);
     data.addEventListener('message', (event) => host.receive(event.data as never));
-    data.start?.();
+    data.start();
     const api: HostControl = { stats: () => host.stats(), crash };
     Comlink.expose(api, control as unknown as Comlink.Endpoint);
   });
