@@ -15,6 +15,7 @@ import {
 } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { setTimeout } from '../shared/timers.js';
+import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
 import type { HostLink } from './client.js';
@@ -50,11 +51,6 @@ function workerLink(config: HostConfig, url: URL): HostLink {
   const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2 };
   worker.postMessage(init, [data.port2, control.port2]);
   return linkPorts(data.port1, control.port1, ended, () => worker.terminate());
-}
-
-interface LockManager {
-  request(name: string, fn: () => Promise<void>): Promise<void>;
-  request(name: string, options: { signal: AbortSignal }, fn: () => Promise<void>): Promise<void>;
 }
 
 /** Why `shared` cannot run here, so that it runs as `worker` (with one warning each), or undefined. */
@@ -102,7 +98,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  const locks = webLocks();
   let finished = false;
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
