@@ -1,7 +1,7 @@
 /**
  * How a page starts the library's worker scripts: where they are, from which origin a page may
  * start them (a CDN, a sandboxed page), Trusted Types, cross-origin isolation, and runtimes that
- * have no Web Worker at all. browser-backends.ts builds the links on top.
+ * have no Web Worker at all. browser-platform.ts builds the links on top.
  */
 
 /**
