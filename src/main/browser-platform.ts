@@ -4,7 +4,7 @@
  * file creates workers in browsers, with the help of worker-scripts.ts (where the scripts are and
  * what a page needs to start them).
  */
-import { sharedWorkerSilent } from '../shared/errors.js';
+import { hostDeath, NO_WORKERS } from '../shared/errors.js';
 import { BEAT, isBeat, type Watch, watchPeer } from '../shared/heartbeat.js';
 import {
   type HostConfig,
@@ -23,9 +23,8 @@ import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
 import {
   hasWorkers,
+  isCrossOriginIsolated,
   isOpaqueOrigin,
-  isolationHint,
-  NO_WORKERS,
   newWorker,
   onPageOrigin,
   scripts,
@@ -44,7 +43,7 @@ function workerLink(config: HostConfig, url: URL): HostLink {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       // An error in the worker carries its message; a script that failed to load, none.
-      reject(new Error(event.message || `the worker script ${url} failed to load${isolationHint()}`));
+      reject(new Error(event.message || hostDeath.workerScript(url.href, isCrossOriginIsolated())));
     });
   });
   ended.catch(() => {}); // the client reports it
@@ -111,7 +110,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
       if (reply?.type === 'qq-host-alive' && locks !== undefined) {
         locks
           .request(reply.lock, { signal: stopWaiting.signal }, async () => {
-            if (!finished) reject(new Error('the shared worker died'));
+            if (!finished) reject(new Error(hostDeath.sharedWorkerDied()));
           })
           .catch(() => {}); // aborted: the host ended cleanly
       }
@@ -119,12 +118,12 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
       // stops beating for dead.
       if (isBeat(reply) && !finished) {
         port.postMessage(BEAT satisfies TabMessage);
-        watch ??= watchPeer(heartbeat, () => reject(new Error(sharedWorkerSilent(heartbeat))));
+        watch ??= watchPeer(heartbeat, () => reject(new Error(hostDeath.sharedWorkerSilent(heartbeat))));
         watch.heard();
       }
     });
     // Errors inside a shared worker stay there: this fires only when its script failed to load.
-    worker.addEventListener('error', () => reject(new Error(`the shared worker script ${url} failed to load`)));
+    worker.addEventListener('error', () => reject(new Error(hostDeath.sharedScript(url.href))));
   });
   const finish = () => {
     finished = true;

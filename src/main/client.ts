@@ -5,7 +5,7 @@
  */
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { hostDied } from '../shared/errors.js';
+import { hostDeath, hostDied } from '../shared/errors.js';
 import type { Command, HostControl, HostEvent, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
 
@@ -69,7 +69,7 @@ export class HostClient {
     });
     link.data.addEventListener('message', this.#onBatch);
     link.ended.then(
-      () => this.#lost('the host ended unexpectedly', this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
+      () => this.#lost(hostDeath.endedUnexpectedly(), this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
       (error: unknown) => this.#lost(String((error as Error)?.message ?? error), 0),
     );
   }
@@ -230,7 +230,7 @@ export class HostClient {
     this.#state = 'gone';
     clearTimeout(this.#lostTimer);
     // Every task got its close before `ended`; anything left never reached the host.
-    this.#failAll('the host ended');
+    this.#failAll(hostDeath.ended());
     // The thread's task settles right after `ended`; dispose once it has, so no port stays.
     this.link.ended.then(this.#dispose, this.#dispose);
   }

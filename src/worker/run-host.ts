@@ -3,6 +3,7 @@
  * `Port` in protocol.ts): in a Node worker thread, a Web Worker, or (inline) on the calling thread.
  */
 import * as Comlink from 'comlink';
+import { hostDeath } from '../shared/errors.js';
 import { type HostConfig, type HostControl, type HostInit, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { clearTimeout, clock, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
 import { Host } from './host.js';
@@ -91,7 +92,5 @@ export function runHost(
  */
 export function refusal(config: HostConfig | undefined): string | undefined {
   const theirs = config?.protocolVersion;
-  return theirs === PROTOCOL_VERSION
-    ? undefined
-    : `protocol version mismatch: host ${PROTOCOL_VERSION}, facade ${theirs}`;
+  return theirs === PROTOCOL_VERSION ? undefined : hostDeath.protocolMismatch(PROTOCOL_VERSION, theirs);
 }
