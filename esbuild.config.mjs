@@ -38,7 +38,7 @@ await Promise.all([
   // Browsers: a self-contained ES module (no bare imports); the facade finds worker.js beside itself.
   build({ ...browser, entryPoints: { index: 'src/browser.ts' } }),
   // The worker scripts: plain strict scripts in one function scope, which run as a module worker
-  // and as a classic one alike (a sandboxed page can only start the latter: browser-backends.ts).
+  // and as a classic one alike (a sandboxed page can only start the latter: browser-platform.ts).
   build({
     ...browser,
     entryPoints: { worker: 'src/worker/web-worker.ts', 'shared-worker': 'src/worker/shared-worker.ts' },

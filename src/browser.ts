@@ -1,5 +1,5 @@
 /** qq-socket-worker for browsers and Electron renderers: sockets in a Web Worker or a SharedWorker. */
-import { browserPlatform } from './main/browser-backends.js';
+import { browserPlatform } from './main/browser-platform.js';
 import { makeCreateQQ } from './main/create-qq.js';
 
 /**

@@ -1,6 +1,6 @@
 /** qq-socket-worker: the QQ mini-program WebSocket API, with every socket off the main thread. */
-import { nodePlatform } from './main/backends.js';
 import { makeCreateQQ } from './main/create-qq.js';
+import { nodePlatform } from './main/node-platform.js';
 
 /**
  * Creates a `qq` object: the QQ mini-program WebSocket API with every socket in a host off the

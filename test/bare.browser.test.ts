@@ -4,7 +4,7 @@
 
 import { createQQ } from 'qq-socket-worker';
 import { expect, it, vi } from 'vitest';
-import { conformance } from './conformance.js';
+import { conformance } from './conformance/index.js';
 import { missing } from './helpers/bare-globals.js';
 import { browserPeers, browserRuntime } from './helpers/browser-peers.js';
 import { callbacks, record } from './helpers/record.js';

@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { type Batch, FULL_BATCH_BYTES, readBatch } from '../src/shared/batch.js';
 import { type HostEvent, PROTOCOL_VERSION } from '../src/shared/protocol.js';
+import { clock } from '../src/shared/timers.js';
 import { Host } from '../src/worker/host.js';
 import { nodeSocketFactory } from '../src/worker/node-socket.js';
-import { clock, nodeScheduling } from '../src/worker/run-host.js';
+import { nodeScheduling } from '../src/worker/run-host.js';
 import { callbacks, record } from './helpers/record.js';
 
 /** Sizes that straddle every threshold: empty, tiny, the slab/transfer border (16 KiB), frames' 126/64 KiB. */

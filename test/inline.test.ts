@@ -1,5 +1,5 @@
 // The conformance suite against the `inline` backend, in Node.
-import { conformance } from './conformance.js';
+import { conformance } from './conformance/index.js';
 import { nodeRuntime } from './helpers/node-peers.js';
 
 conformance('inline', nodeRuntime);

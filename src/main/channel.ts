@@ -4,16 +4,8 @@
  * where `inline` is most needed: DOM emulations under test runners (jsdom has no
  * MessageChannel, nor structuredClone), embedded script engines.
  */
+import type { Port } from '../shared/protocol.js';
 import { queueMicrotask } from '../shared/timers.js';
-
-/** What this library uses of a MessagePort, Node's and the web's alike. */
-export interface PortLike {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  start(): void;
-  close(): void;
-}
 
 type Listener = (event: { data: unknown }) => void;
 
@@ -24,7 +16,7 @@ type Listener = (event: { data: unknown }) => void;
  * listener starts it, as on Node). As with a MessagePort, closing either end stops what is
  * posted after; what the other end had already received still reaches its listeners.
  */
-export class LocalPort implements PortLike {
+export class LocalPort implements Port {
   #other: LocalPort | undefined;
   readonly #listeners = new Set<Listener>();
   readonly #queue: unknown[] = [];
@@ -84,7 +76,7 @@ export class LocalPort implements PortLike {
 }
 
 /** A MessageChannel, or an in-thread pair of {@link LocalPort}s where the runtime has none. */
-export function newChannel(): { port1: PortLike; port2: PortLike } {
-  if (typeof MessageChannel === 'function') return new MessageChannel() as { port1: PortLike; port2: PortLike };
+export function newChannel(): { port1: Port; port2: Port } {
+  if (typeof MessageChannel === 'function') return new MessageChannel();
   return LocalPort.pair();
 }

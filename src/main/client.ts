@@ -5,20 +5,13 @@
  */
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { hostDied } from '../shared/errors.js';
-import type { Command, HostControl, HostEvent } from '../shared/protocol.js';
+import { hostDeath, hostDied } from '../shared/errors.js';
+import type { Command, HostControl, HostEvent, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
-
-/** The data port as both Node's and the web's MessagePort offer it. */
-export interface DataPort {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  close(): void;
-}
 
 /** What a backend provides: a running host and the means to reach it. */
 export interface HostLink {
-  data: DataPort;
+  data: Port;
   control: Remote<HostControl>;
   /** Settles when the host is gone: resolves after a clean end, rejects with why it died. */
   ended: Promise<unknown>;
@@ -76,7 +69,7 @@ export class HostClient {
     });
     link.data.addEventListener('message', this.#onBatch);
     link.ended.then(
-      () => this.#lost('the host ended unexpectedly', this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
+      () => this.#lost(hostDeath.endedUnexpectedly(), this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
       (error: unknown) => this.#lost(String((error as Error)?.message ?? error), 0),
     );
   }
@@ -237,7 +230,7 @@ export class HostClient {
     this.#state = 'gone';
     clearTimeout(this.#lostTimer);
     // Every task got its close before `ended`; anything left never reached the host.
-    this.#failAll('the host ended');
+    this.#failAll(hostDeath.ended());
     // The thread's task settles right after `ended`; dispose once it has, so no port stays.
     this.link.ended.then(this.#dispose, this.#dispose);
   }

@@ -4,17 +4,17 @@
  * in-thread ports where it has none: channel.ts).
  */
 import * as Comlink from 'comlink';
-import type { HostConfig, HostControl } from '../shared/protocol.js';
-import type { SocketFactory } from '../worker/host.js';
+import type { HostConfig, HostControl, Port } from '../shared/protocol.js';
 import { runHost, type Scheduling } from '../worker/run-host.js';
-import { newChannel, type PortLike } from './channel.js';
-import type { DataPort, HostLink } from './client.js';
+import type { SocketFactory } from '../worker/socket.js';
+import { newChannel } from './channel.js';
+import type { HostLink } from './client.js';
 
 /**
  * Node releases a port a tick after close(), with a 'close' event (from either end): waiting for
  * it leaves no port behind after destroy(). Web ports have no such event and need no wait.
  */
-function released(ports: PortLike[]): Promise<unknown> {
+function released(ports: Port[]): Promise<unknown> {
   const node = ports as unknown as Array<{ once?(event: 'close', fn: () => void): void }>;
   if (typeof node[0]?.once !== 'function') return Promise.resolve();
   return Promise.all(node.map((port) => new Promise<void>((resolve) => port.once?.('close', resolve))));
@@ -25,17 +25,17 @@ function released(ports: PortLike[]): Promise<unknown> {
  * container (a worker), `hostPorts` are the host's ends when it runs on this thread.
  */
 export function linkPorts(
-  data: PortLike,
-  control: PortLike,
+  data: Port,
+  control: Port,
   ended: Promise<unknown>,
   onDispose: () => void,
-  hostPorts: PortLike[] = [],
+  hostPorts: Port[] = [],
 ): HostLink {
   const proxy = Comlink.wrap<HostControl>(control as unknown as Comlink.Endpoint);
   const closed = released([data, control, ...hostPorts]);
   data.start();
   return {
-    data: data as unknown as DataPort,
+    data,
     control: proxy,
     ended,
     async dispose() {

@@ -1,8 +1,9 @@
 /**
  * How a page starts the library's worker scripts: where they are, from which origin a page may
  * start them (a CDN, a sandboxed page), Trusted Types, cross-origin isolation, and runtimes that
- * have no Web Worker at all. browser-backends.ts builds the links on top.
+ * have no Web Worker at all. browser-platform.ts builds the links on top.
  */
+import { hostDeath } from '../shared/errors.js';
 
 /**
  * Where the worker scripts are: beside this module (the built dist/browser/worker.js and
@@ -37,7 +38,6 @@ export const onPageOrigin = (url: URL): boolean => {
  * test runner) or an embedded webview may not.
  */
 export const hasWorkers = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === 'function';
-export const NO_WORKERS = 'this runtime has no Web Worker';
 
 /** The Trusted Types policy the library creates to start its workers (a page may list it in CSP). */
 const TRUSTED_TYPES_POLICY = 'qq-socket-worker';
@@ -69,7 +69,7 @@ export function newWorker<T>(
     } catch {
       // The page's `trusted-types` directive does not list the name (or a second copy of the
       // library made it already, which needs 'allow-duplicates').
-      policy = `the page's CSP trusted-types must allow the policy '${TRUSTED_TYPES_POLICY}'`;
+      policy = hostDeath.trustedTypes(TRUSTED_TYPES_POLICY);
     }
   }
   const trusted = policy === null || typeof policy === 'string' ? url : (policy.createScriptURL(url) as string);
@@ -89,13 +89,14 @@ export function newWorker<T>(
  * loads the script with importScripts (worker.js is a plain script, valid as either).
  */
 export function startWorker(url: URL): Worker {
-  if (!hasWorkers()) throw new Error(`${NO_WORKERS} (use backend 'inline')`);
+  if (!hasWorkers()) throw new Error(hostDeath.noWorkers());
   const name = 'qq-socket-worker';
   if (onPageOrigin(url)) return newWorker(Worker, url.href, { type: 'module', name });
   const href = JSON.stringify(url.href);
   const opaque = isOpaqueOrigin();
+  const failed = JSON.stringify(hostDeath.workerScript(url.href));
   const code = opaque
-    ? `try { importScripts(${href}); } catch { postMessage({ type: 'qq-host-refused', reason: 'the worker script ' + ${href} + ' failed to load' }); close(); }`
+    ? `try { importScripts(${href}); } catch { postMessage({ type: 'qq-host-refused', reason: ${failed} }); close(); }`
     : `import ${href};`;
   const shim = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
   try {
@@ -106,11 +107,9 @@ export function startWorker(url: URL): Worker {
 }
 
 /**
- * A cross-origin isolated page (COOP + COEP, as pages that use SharedArrayBuffer are) runs a
- * dedicated worker only if its script is served with a COEP of its own; the browser refuses
- * one that is not without saying why.
+ * Whether the page is cross-origin isolated (COOP + COEP, as pages that use SharedArrayBuffer
+ * are): it runs a dedicated worker only if its script is served with a COEP of its own; the
+ * browser refuses one that is not without saying why.
  */
-export const isolationHint = (): string =>
-  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
-    ? ' (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)'
-    : '';
+export const isCrossOriginIsolated = (): boolean =>
+  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;

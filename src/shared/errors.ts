@@ -103,12 +103,59 @@ export const undeliverable = (why: string): string => `socket host could not del
 /** onError errMsg prefix when the host (worker) that owned the socket went away. */
 export const hostDied = (why: string): string => `socket host died: ${why}`;
 
+/** Said where a runtime has no Web Worker: in a host's death, and in `auto`'s warning. */
+export const NO_WORKERS = 'this runtime has no Web Worker';
+
+/**
+ * The `<why>` of {@link hostDied} that the library words itself: why a host went away or never
+ * started (docs/semantics.md "Host death" lists them). The others are the runtime's own
+ * messages (an error that ended the thread or worker, a constructor that threw).
+ */
+export const hostDeath = {
+  /** Node: the host's script (the package's node-thread.js, or `workerUrl`) is not there. */
+  noScriptFile: (url: string) => `the worker script ${url} failed to load: no such file`,
+  /**
+   * Node's permission model refused a thread: its `message`, plus what to do (Node 22 and 24
+   * name the flag themselves: then only the other way out is added).
+   */
+  threadsRefused: (message: string) =>
+    `${message} (${message.includes('--allow-worker') ? '' : 'run node with --allow-worker, '}or use backend 'inline')`,
+  /**
+   * A worker script did not load. A cross-origin isolated page (`isolated`) runs a dedicated
+   * worker only if its script is served with a COEP of its own, and the browser does not say so.
+   */
+  workerScript: (url: string, isolated = false) =>
+    `the worker script ${url} failed to load${
+      isolated
+        ? ' (this page is cross-origin isolated: a worker script must be served with Cross-Origin-Embedder-Policy: require-corp or credentialless)'
+        : ''
+    }`,
+  /** Backend `worker` or `shared` where there is no Web Worker. */
+  noWorkers: () => `${NO_WORKERS} (use backend 'inline')`,
+  /**
+   * Appended to the browser's refusal of a worker's URL where the page's Trusted Types refused
+   * the library's policy (`name`).
+   */
+  trustedTypes: (name: string) => `the page's CSP trusted-types must allow the policy '${name}'`,
+  sharedScript: (url: string) => `the shared worker script ${url} failed to load`,
+  /** The shared worker's life lock came free. */
+  sharedWorkerDied: () => 'the shared worker died',
+  /** Insecure origins (no Web Locks; heartbeat.ts): the shared worker stopped beating. */
+  sharedWorkerSilent: (ms: number) => `the shared worker did not answer for ${ms} ms`,
+  /** A host of another build refused this facade. */
+  protocolMismatch: (host: number, facade: number | undefined) =>
+    `protocol version mismatch: host ${host}, facade ${facade}`,
+  /** The host's thread task or worker ended without its `ended` frame. */
+  endedUnexpectedly: () => 'the host ended unexpectedly',
+  /** The host ended (its `ended` frame) before this task got its close. */
+  ended: () => 'the host ended',
+} as const;
+
 /** onClose reason on every open socket when `destroy()` closes it. */
 export const DESTROY_REASON = 'qq instance destroyed';
 
 /**
  * Insecure origins (no Web Locks; heartbeat.ts): the close reason of a tab's sockets when the
- * shared worker took the tab for gone, and why a tab took the shared worker for dead.
+ * shared worker took the tab for gone (the other way round: {@link hostDeath}.sharedWorkerSilent).
  */
 export const tabSilent = (ms: number): string => `the tab did not answer the shared worker for ${ms} ms`;
-export const sharedWorkerSilent = (ms: number): string => `the shared worker did not answer for ${ms} ms`;

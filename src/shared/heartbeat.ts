@@ -6,6 +6,7 @@
  * tab's timers are throttled, its messages are not), and each side takes the other for gone
  * once it has heard nothing for the `heartbeat` option's span.
  */
+import type { Beat } from './protocol.js';
 import { clearTimeout, now, setTimeout } from './timers.js';
 
 /** The default span (ms) of silence after which a peer is taken for gone. @default 30000 */
@@ -15,10 +16,7 @@ export const MIN_HEARTBEAT_MS = 1000;
 /** Looks (and the shared worker's beats) per span. */
 const LOOKS_PER_SPAN = 5;
 
-/** A beat, or its answer, on the port a tab started its host with. */
-export interface Beat {
-  type: 'qq-beat';
-}
+/** A beat, or its answer ({@link Beat}). */
 export const BEAT: Beat = { type: 'qq-beat' };
 export const isBeat = (message: unknown): boolean => (message as Beat | undefined)?.type === 'qq-beat';
 

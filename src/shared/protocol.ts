@@ -7,8 +7,13 @@
  *   turn fills a batch). Every command and event of a task, and the shutdown handshake, travel
  *   on this port: messages on two different ports have no order between them, and a close must
  *   never overtake its sends.
+ *
+ * A host in a worker is started by {@link WorkerInit} (a thread task: {@link HostInit}), and
+ * answers on the worker's own channel ({@link WorkerReply}); a tab keeps in touch with a shared
+ * host there ({@link TabMessage}).
  */
 import type { NoProxy } from './no-proxy.js';
+import type { TlsConfig } from './types.js';
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
 export const PROTOCOL_VERSION = 2;
@@ -30,18 +35,6 @@ export interface ProxyConfig {
   credentials?: string;
   /** createQQ's `noProxy`: where connections go directly (no-proxy.ts). */
   bypass?: NoProxy;
-}
-
-/** TLS settings for wss on Node (passed to `tls.connect`). */
-export interface TlsConfig {
-  /** Certificate authorities to trust instead of Node's own list (a private CA), as PEM. */
-  ca?: string | string[];
-  /** A client certificate, as PEM, for servers that ask for one. */
-  cert?: string;
-  /** The client certificate's private key, as PEM. */
-  key?: string;
-  /** `false` accepts any server certificate; certificates are verified unless so. @default true */
-  rejectUnauthorized?: boolean;
 }
 
 /** What `connectSocket` asks the host to open. */
@@ -162,3 +155,66 @@ export interface HostControl {
   /** Test hook: makes the host die the given way. */
   crash(how: 'throw' | 'exit' | 'oom'): void;
 }
+
+/**
+ * What the library uses of a MessagePort, Node's and the web's alike: the data and control ports
+ * between a facade and its host. Where a runtime has no MessageChannel, an in-thread pair
+ * stands in (`LocalPort`, main/channel.ts).
+ */
+export interface Port {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  start(): void;
+  close(): void;
+}
+
+/** What a facade hands its host, whatever carries it (a thread task, a worker's init message). */
+export interface HostInit {
+  config: HostConfig;
+  data: Port;
+  control: Port;
+}
+
+/*
+ * Tab ↔ worker: what a page and the worker it started (a Web Worker, or the origin's
+ * SharedWorker) say besides the data and control ports, on the worker's own channel (a
+ * SharedWorker: the port the tab connected with).
+ */
+
+/** The message that starts a host in a worker (its ports in the transfer list). */
+export interface WorkerInit extends HostInit {
+  type: 'qq-host-init';
+  /** Shared host: the Web Lock the tab holds for its life; granted to the host when the tab is gone. */
+  lock?: string;
+  /**
+   * Shared host, a tab without Web Locks: the span (ms) of silence after which the tab is taken
+   * for gone; the host beats its port meanwhile (heartbeat.ts).
+   */
+  heartbeat?: number;
+}
+
+/** A beat, or its answer, on the port a tab started its shared host with (heartbeat.ts). */
+export interface Beat {
+  type: 'qq-beat';
+}
+
+/**
+ * Shared host: a tab leaving (pagehide) where there are no Web Locks to tell it, on the port it
+ * sent its init on.
+ */
+export interface TabGone {
+  type: 'qq-tab-gone';
+}
+
+/** What the worker says back on its own channel. */
+export type WorkerReply =
+  | { type: 'qq-host-ended' }
+  | { type: 'qq-host-refused'; reason: string }
+  /** Shared host: the Web Lock it holds for its life; a tab waiting on it learns when it died. */
+  | { type: 'qq-host-alive'; lock: string }
+  /** Shared host, a tab without Web Locks: answered at once (heartbeat.ts). */
+  | Beat;
+
+/** What a tab says on that channel besides its init (shared host). */
+export type TabMessage = TabGone | Beat;

@@ -68,6 +68,11 @@ export const now = (): number => performanceNow();
 /** `performance.timeOrigin` (0 where there is none: `now()` is then Date.now()). */
 export const timeOrigin: number = performance?.timeOrigin ?? (performance ? Date.now() - performanceNow() : 0);
 
+/** Absolute hi-res time in ms (`performance.timeOrigin + performance.now()`). */
+export type Clock = () => number;
+/** Absolute hi-res ms, comparable across threads and workers of one machine. */
+export const clock: Clock = () => timeOrigin + now();
+
 /**
  * The longest delay setTimeout keeps (Node and browsers fire a longer one at once). A handshake
  * timeout or a heartbeat of 0, or of more than this (Infinity included), is none.

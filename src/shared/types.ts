@@ -1,8 +1,4 @@
 /** Public API types: the QQ mini-program WebSocket API and our extensions. */
-import type { TlsConfig } from './protocol.js';
-
-export type { TlsConfig };
-
 /** Every callback result carries `errMsg`: `"<api>:ok"` or `"<api>:fail <detail>"`. */
 export interface GeneralCallbackResult {
   /** `"<api>:ok"` or `"<api>:fail <detail>"`; every string is listed in docs/semantics.md. */
@@ -182,6 +178,18 @@ export interface SocketTask {
 
 /** Where the sockets live. Node: `thread`, `inline`. Browsers: `worker`, `shared`, `inline`. */
 export type Backend = 'auto' | 'thread' | 'worker' | 'shared' | 'inline';
+
+/** TLS settings for wss on Node (passed to `tls.connect`). */
+export interface TlsConfig {
+  /** Certificate authorities to trust instead of Node's own list (a private CA), as PEM. */
+  ca?: string | string[];
+  /** A client certificate, as PEM, for servers that ask for one. */
+  cert?: string;
+  /** The client certificate's private key, as PEM. */
+  key?: string;
+  /** `false` accepts any server certificate; certificates are verified unless so. @default true */
+  rejectUnauthorized?: boolean;
+}
 
 /** Options of {@link createQQ}. */
 export interface QQOptions {

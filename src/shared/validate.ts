@@ -3,6 +3,7 @@
  * the normalized value or an errMsg; none of them throws.
  */
 import { errors, fail, typeName } from './errors.js';
+import type { SocketData } from './types.js';
 
 /** A validation outcome: the value, or the errMsg to fail with. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; errMsg: string };
@@ -164,14 +165,11 @@ export function checkClose(options: Record<string, unknown>): Checked<{ code: nu
   return good({ code, reason });
 }
 
-/** What `send` accepts, before it is copied or moved. */
-export type SendData = string | ArrayBuffer | ArrayBufferView;
-
 const isArrayBuffer = (value: unknown): value is ArrayBuffer =>
   Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 
 /** Checks send data: a string, an ArrayBuffer or any ArrayBuffer view. */
-export function checkSendData(data: unknown): Checked<SendData> {
+export function checkSendData(data: unknown): Checked<SocketData> {
   if (typeof data === 'string' || isArrayBuffer(data) || ArrayBuffer.isView(data)) return good(data);
   return bad(errors.dataType());
 }

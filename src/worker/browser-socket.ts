@@ -3,10 +3,9 @@
  * the handshake (no headers, no TCP options) and the reasons of failures, and offer no way to
  * stop reading: what the spec says of those is adapted here.
  */
-import { setTimeout } from '../shared/timers.js';
+import { clock, setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
-import type { HostSocket, SocketFactory } from './host.js';
-import { clock } from './run-host.js';
+import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
  * How often a socket whose WebSocket still buffers sends is asked again (browsers have no event

@@ -23,7 +23,7 @@
 import { isAscii } from 'node:buffer';
 import type { Writable } from 'node:stream';
 import { ASCII_TEXT_FROM_BYTES, type AsciiText } from '../shared/batch.js';
-import type { Received } from './host.js';
+import type { Received } from './socket.js';
 
 /** What the reader serves. */
 export interface FrameSink {

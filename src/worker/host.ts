@@ -3,7 +3,7 @@
  * adapts the runtime's WebSocket (ws on Node, the native one in browsers).
  */
 
-import { type AsciiText, type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
+import { type Batch, type Item, isBatch, readBatch } from '../shared/batch.js';
 import {
   ABNORMAL_CLOSURE_REASON,
   CONNECTION_LOST,
@@ -13,57 +13,10 @@ import {
   undeliverable,
 } from '../shared/errors.js';
 import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
-import { MAX_TIMER_MS } from '../shared/timers.js';
+import { type Clock, MAX_TIMER_MS } from '../shared/timers.js';
 import { FlowControl, OVERRUN_BYTES, OVERRUN_ITEMS, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
-
-/**
- * One received message as a socket adapter hands it over, giving up its bytes:
- * - text: a string, or the bytes of large ASCII text ({@link AsciiText}, batch.ts);
- * - binary: a view of the bytes, copied at once, or moved when it spans a whole ArrayBuffer of
- *   transfer size; or an ArrayBuffer of the message's own, moved as is (a browser's WebSocket
- *   makes one per message).
- */
-export type Received = string | Uint8Array | ArrayBuffer | AsciiText<Uint8Array>;
-
-/** What a socket adapter reports. Calls after `close` are ignored. */
-export interface SocketHandlers {
-  /** The handshake finished. `connectEnd`: when TCP/TLS was up (absolute ms). */
-  open(header: Record<string, string>, protocol: string, connectEnd: number): void;
-  message(data: Received): void;
-  /** `closeCode`: the code we put in our own close frame because of what the server sent. */
-  error(errMsg: string, closeCode?: number): void;
-  close(code: number, reason: string): void;
-  /**
-   * What the socket itself still buffers of what it was handed (a browser's WebSocket: its
-   * bufferedAmount), when that changed. Node's adapter acknowledges a send only once written.
-   */
-  buffered?(bytes: number): void;
-}
-
-/** One socket, as the host drives it. */
-export interface HostSocket {
-  /** Writes one frame; `done` runs once it was handed to the network, or with the error. */
-  send(data: string | Uint8Array, done: (error?: Error | null) => void): void;
-  /** Starts the closing handshake. */
-  close(code: number, reason: string): void;
-  /** Drops the connection at once (handshake abort, timeout, shutdown that took too long). */
-  abort(): void;
-  /**
-   * Stops and restarts reading from the network (flow control). Absent where a socket cannot
-   * stop reading (a browser's WebSocket; a share, which one holder must not stop for the others):
-   * a task whose facade falls too far behind on such a socket is failed instead (flow-control.ts).
-   */
-  pause?(): void;
-  resume?(): void;
-  /** Messages the adapter read itself rather than through ws's receiver (frame-reader.ts). */
-  readonly framesTaken?: number;
-}
-
-export type SocketFactory = (frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers) => HostSocket;
-
-/** Absolute hi-res time in ms (`performance.timeOrigin + performance.now()`). */
-export type Clock = () => number;
+import type { HostSocket, Received, SocketFactory, SocketHandlers } from './socket.js';
 
 /** How long `shutdown` waits for closing handshakes before dropping connections. */
 const SHUTDOWN_GRACE_MS = 1000;

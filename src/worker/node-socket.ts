@@ -5,11 +5,11 @@ import tls from 'node:tls';
 import WebSocket from 'ws';
 import { PING_FLOOD } from '../shared/errors.js';
 import { bypassesProxy } from '../shared/no-proxy.js';
+import { clock } from '../shared/timers.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
-import type { HostSocket, SocketFactory } from './host.js';
 import { openTunnel } from './proxy-tunnel.js';
-import { clock } from './run-host.js';
+import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
  * The close code ws put in its own close frame when it failed the connection because of what the

@@ -2,17 +2,9 @@
  * Worker-thread entry: one piscina task per qq instance, running a host until the facade shuts
  * it down. Only adapts piscina's task shape; the host lives in host.ts.
  */
-import type { MessagePort } from 'node:worker_threads';
-import type { HostConfig, HostControl } from '../shared/protocol.js';
+import type { HostControl, HostInit } from '../shared/protocol.js';
 import { nodeSocketFactory } from './node-socket.js';
 import { refusal, runHost } from './run-host.js';
-
-/** The task piscina runs (its ports arrive in the transfer list). */
-export interface ThreadTask {
-  data: MessagePort;
-  control: MessagePort;
-  config: HostConfig;
-}
 
 /** Test hook: the three ways a thread dies that the facade must survive. */
 const crash: HostControl['crash'] = (how) => {
@@ -30,7 +22,8 @@ const crash: HostControl['crash'] = (how) => {
   });
 };
 
-export default function run(task: ThreadTask): Promise<void> {
+/** The task piscina runs: a host for one facade (its ports arrive in the transfer list). */
+export default function run(task: HostInit): Promise<void> {
   const refused = refusal(task.config);
   if (refused !== undefined) return Promise.reject(new Error(refused));
   return runHost(task, { factory: nodeSocketFactory, crash });

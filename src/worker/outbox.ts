@@ -5,7 +5,7 @@
  */
 import { type Batch, BatchBuilder } from '../shared/batch.js';
 import type { BufferedEvent, HostEvent, SentEvent } from '../shared/protocol.js';
-import type { Received } from './host.js';
+import type { Received } from './socket.js';
 
 /** Posts one batch with its transfer list. */
 export type PostBatch = (batch: Batch<HostEvent>, transfer: ArrayBuffer[]) => void;

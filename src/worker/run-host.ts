@@ -1,23 +1,14 @@
 /**
- * Runs a {@link Host} on a pair of MessagePorts: in a Node worker thread, a Web Worker, or
- * (inline) on the calling thread. Node's and the web's MessagePort agree on what is used here.
+ * Runs a {@link Host} on a pair of ports (MessagePorts, Node's or the web's, or in-thread ones:
+ * `Port` in protocol.ts): in a Node worker thread, a Web Worker, or (inline) on the calling thread.
  */
 import * as Comlink from 'comlink';
-import { type HostConfig, type HostControl, PROTOCOL_VERSION } from '../shared/protocol.js';
-import { clearTimeout, now, queueMicrotask, setImmediate, setTimeout, timeOrigin } from '../shared/timers.js';
-import { type Clock, Host, type SocketFactory } from './host.js';
+import { hostDeath } from '../shared/errors.js';
+import { type HostConfig, type HostControl, type HostInit, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { clearTimeout, clock, now, queueMicrotask, setImmediate, setTimeout } from '../shared/timers.js';
+import { Host } from './host.js';
 import type { Scheduler } from './outbox.js';
-
-/** The part of a MessagePort the host uses (Node's and the web's alike). */
-export interface HostPort {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  start?(): void;
-  close(): void;
-}
-
-/** Absolute hi-res ms, comparable across threads and workers of one machine. */
-export const clock: Clock = () => timeOrigin + now();
+import type { SocketFactory } from './socket.js';
 
 /** When a host posts its batches: see {@link Outbox}. */
 export interface Scheduling {
@@ -55,14 +46,6 @@ export function coalescing(windowMs = 1): Scheduler {
   };
 }
 
-/** What a facade hands its host, whatever carries it (a thread task, a worker message). */
-export interface HostInit {
-  config: HostConfig;
-  /** MessagePorts, Node's or the web's. */
-  data: unknown;
-  control: unknown;
-}
-
 export interface HostOptions {
   factory: SocketFactory;
   crash: HostControl['crash'];
@@ -76,9 +59,7 @@ export function runHost(
   init: HostInit,
   { factory, crash, onHost, scheduling: { schedule, later } = nodeScheduling }: HostOptions,
 ): Promise<void> {
-  const { config } = init;
-  const data = init.data as HostPort;
-  const control = init.control as HostPort;
+  const { config, data, control } = init;
   return new Promise((resolve) => {
     const host = new Host(
       config,
@@ -99,7 +80,7 @@ export function runHost(
     );
     onHost?.(host);
     data.addEventListener('message', (event) => host.receive(event.data as never));
-    data.start?.();
+    data.start();
     const api: HostControl = { stats: () => host.stats(), crash };
     Comlink.expose(api, control as unknown as Comlink.Endpoint);
   });
@@ -111,7 +92,5 @@ export function runHost(
  */
 export function refusal(config: HostConfig | undefined): string | undefined {
   const theirs = config?.protocolVersion;
-  return theirs === PROTOCOL_VERSION
-    ? undefined
-    : `protocol version mismatch: host ${PROTOCOL_VERSION}, facade ${theirs}`;
+  return theirs === PROTOCOL_VERSION ? undefined : hostDeath.protocolMismatch(PROTOCOL_VERSION, theirs);
 }

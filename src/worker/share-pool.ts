@@ -6,7 +6,7 @@
  * each tab's host treats a share like any other socket.
  */
 import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
-import type { HostSocket, Received, SocketFactory, SocketHandlers } from './host.js';
+import type { HostSocket, Received, SocketFactory, SocketHandlers } from './socket.js';
 
 /** A holder's own copy of a message's bytes. */
 function copyOf(data: Exclude<Received, string>): Received {

@@ -9,19 +9,17 @@
 
 import { tabSilent } from '../shared/errors.js';
 import { BEAT, watchPeer } from '../shared/heartbeat.js';
+import type { TabMessage, WorkerInit, WorkerReply } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
+import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from './browser-socket.js';
 import type { Host } from './host.js';
 import { coalescing, refusal, runHost } from './run-host.js';
 import { SharePool } from './share-pool.js';
-import type { TabMessage, WorkerInit, WorkerReply } from './web-worker.js';
 
 const pool = new SharePool(browserSocketFactory);
 
-interface LockManager {
-  request(name: string, fn: () => Promise<void> | void): Promise<void>;
-}
-const locks = (globalThis as unknown as { navigator?: { locks?: LockManager } }).navigator?.locks;
+const locks = webLocks();
 
 /**
  * This worker's life lock, held until it dies: tabs wait on it, and a grant tells them their

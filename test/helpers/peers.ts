@@ -55,7 +55,7 @@ export interface Runtime {
    * What the runtime says of a self-signed certificate it does not trust. Absent where the
    * harness makes the runtime accept any certificate: vitest's browser mode opens its pages
    * with `ignoreHTTPSErrors` (and a page's wss to an untrusted server then hangs).
-   * browser.test.ts checks the refusal in a Chromium launched without it.
+   * browser/browser.test.ts checks the refusal in a Chromium launched without it.
    */
   untrustedCertificate?: () => Promise<string>;
   /** Listens for unhandled Promise rejections; returns the function that stops listening. */

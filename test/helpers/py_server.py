@@ -1,7 +1,7 @@
 """Echo peer for the conformance suite, on Debian's python3-websockets (an independent implementation).
 
 Paths: /echo echoes text and binary; /close/<code>/<reason> closes with that code right after open;
-/mixed/<n> sends n messages (text, binary, fragmented text, pings) as test/conformance.ts expects,
+/mixed/<n> sends n messages (text, binary, fragmented text, pings) as test/conformance/peers.ts expects,
 then closes with 1000 "mixed done".
 Prints "PORT <n>" once listening on 127.0.0.1.
 """

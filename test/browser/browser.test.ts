@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startStaticServer } from './helpers/chromium.js';
-import { startWsServer, type TestServer } from './helpers/servers.js';
+import { launchChromium, startStaticServer } from '../helpers/chromium.js';
+import { startWsServer, type TestServer } from '../helpers/servers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 let browser: Browser;
 let page: Page;
 let web: Awaited<ReturnType<typeof startStaticServer>>;

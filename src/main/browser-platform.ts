@@ -4,22 +4,27 @@
  * file creates workers in browsers, with the help of worker-scripts.ts (where the scripts are and
  * what a page needs to start them).
  */
-import { sharedWorkerSilent } from '../shared/errors.js';
+import { hostDeath, NO_WORKERS } from '../shared/errors.js';
 import { BEAT, isBeat, type Watch, watchPeer } from '../shared/heartbeat.js';
-import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
+import {
+  type HostConfig,
+  PROTOCOL_VERSION,
+  type TabMessage,
+  type WorkerInit,
+  type WorkerReply,
+} from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { setTimeout } from '../shared/timers.js';
+import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
-import type { TabMessage, WorkerInit, WorkerReply } from '../worker/web-worker.js';
 import type { HostLink } from './client.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { Platform } from './platform.js';
 import {
   hasWorkers,
+  isCrossOriginIsolated,
   isOpaqueOrigin,
-  isolationHint,
-  NO_WORKERS,
   newWorker,
   onPageOrigin,
   scripts,
@@ -38,18 +43,13 @@ function workerLink(config: HostConfig, url: URL): HostLink {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       // An error in the worker carries its message; a script that failed to load, none.
-      reject(new Error(event.message || `the worker script ${url} failed to load${isolationHint()}`));
+      reject(new Error(event.message || hostDeath.workerScript(url.href, isCrossOriginIsolated())));
     });
   });
   ended.catch(() => {}); // the client reports it
   const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2 };
   worker.postMessage(init, [data.port2, control.port2]);
   return linkPorts(data.port1, control.port1, ended, () => worker.terminate());
-}
-
-interface LockManager {
-  request(name: string, fn: () => Promise<void>): Promise<void>;
-  request(name: string, options: { signal: AbortSignal }, fn: () => Promise<void>): Promise<void>;
 }
 
 /** Why `shared` cannot run here, so that it runs as `worker` (with one warning each), or undefined. */
@@ -97,7 +97,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  const locks = webLocks();
   let finished = false;
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
@@ -110,7 +110,7 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
       if (reply?.type === 'qq-host-alive' && locks !== undefined) {
         locks
           .request(reply.lock, { signal: stopWaiting.signal }, async () => {
-            if (!finished) reject(new Error('the shared worker died'));
+            if (!finished) reject(new Error(hostDeath.sharedWorkerDied()));
           })
           .catch(() => {}); // aborted: the host ended cleanly
       }
@@ -118,12 +118,12 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
       // stops beating for dead.
       if (isBeat(reply) && !finished) {
         port.postMessage(BEAT satisfies TabMessage);
-        watch ??= watchPeer(heartbeat, () => reject(new Error(sharedWorkerSilent(heartbeat))));
+        watch ??= watchPeer(heartbeat, () => reject(new Error(hostDeath.sharedWorkerSilent(heartbeat))));
         watch.heard();
       }
     });
     // Errors inside a shared worker stay there: this fires only when its script failed to load.
-    worker.addEventListener('error', () => reject(new Error(`the shared worker script ${url} failed to load`)));
+    worker.addEventListener('error', () => reject(new Error(hostDeath.sharedScript(url.href))));
   });
   const finish = () => {
     finished = true;

@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { HostConfig } from '../shared/protocol.js';
+import { hostDeath } from '../shared/errors.js';
+import type { HostConfig, Port } from '../shared/protocol.js';
 import { setImmediate } from '../shared/timers.js';
 import { nodeSocketFactory } from '../worker/node-socket.js';
 import type { HostLink } from './client.js';
@@ -42,9 +43,7 @@ function explainRefusal<T>(start: () => T): T {
     return start();
   } catch (error) {
     if ((error as { code?: string })?.code !== 'ERR_ACCESS_DENIED') throw error;
-    const { message } = error as Error;
-    const todo = message.includes('--allow-worker') ? '' : 'run node with --allow-worker, ';
-    throw new Error(`${message} (${todo}or use backend 'inline')`);
+    throw new Error(hostDeath.threadsRefused((error as Error).message));
   }
 }
 
@@ -55,7 +54,7 @@ function explainRefusal<T>(start: () => T): T {
 export function threadLink(config: HostConfig, threads: number, script = threadFile()): HostLink {
   // A missing script would fail in the thread with a module-loader message naming piscina.
   if (script.protocol === 'file:' && !existsSync(fileURLToPath(script))) {
-    throw new Error(`the worker script ${script.href} failed to load: no such file`);
+    throw new Error(hostDeath.noScriptFile(script.href));
   }
   const key = `${threads} ${script.href}`;
   let entry = pools.get(key);
@@ -87,7 +86,8 @@ export function threadLink(config: HostConfig, threads: number, script = threadF
     ),
   );
   ended.catch(() => {}); // the client reports it
-  return linkPorts(data.port1 as unknown as MessagePort, control.port1 as unknown as MessagePort, ended, () => {
+  // Node's MessagePort is a Port; its typings declare the EventTarget's listener, not a message one.
+  return linkPorts(data.port1 as unknown as Port, control.port1 as unknown as Port, ended, () => {
     held.hosts--;
   });
 }

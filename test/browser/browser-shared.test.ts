@@ -6,8 +6,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { INSECURE_HOST, launchChromium, type StaticServer, startStaticServer } from './helpers/chromium.js';
-import { startWsServer, type TestServer } from './helpers/servers.js';
+import { INSECURE_HOST, launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
+import { startWsServer, type TestServer } from '../helpers/servers.js';
 
 let browser: Browser;
 let web: StaticServer;

@@ -7,14 +7,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium } from './helpers/chromium.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 let demo: ChildProcess;
 let address: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
   demo = spawn(process.execPath, ['examples/web-demo.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   address = await new Promise<string>((resolve) => {
     demo.stdout?.on('data', (d: Buffer) => {

@@ -1,0 +1,214 @@
+/**
+ * createQQ's options, checked and given their defaults ({@link resolveOptions}: a wrong one throws
+ * a TypeError naming it), and connectSocket's ({@link checkConnect}: a wrong one is an errMsg).
+ */
+import { errors } from '../shared/errors.js';
+import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
+import { parseNoProxy } from '../shared/no-proxy.js';
+import type { ProxyConfig } from '../shared/protocol.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
+import type { QQOptions, TlsConfig } from '../shared/types.js';
+import {
+  type Checked,
+  checkHeaders,
+  checkOptional,
+  checkProtocols,
+  checkUrl,
+  isOptionsObject,
+  normalizeHost,
+} from '../shared/validate.js';
+import type { Platform } from './platform.js';
+
+/** docs/semantics.md "qq.connectSocket": at most maxConnections (default 5) tasks per qq instance. */
+const DEFAULT_MAX_CONNECTIONS = 5;
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+
+/** createQQ options after validation. */
+export interface ResolvedOptions {
+  backend: string;
+  maxConnections: number;
+  connectTimeout: number;
+  allowedHosts: readonly string[] | undefined;
+  requireSecure: boolean;
+  maxPayload: number;
+  tls: TlsConfig | undefined;
+  proxy: ProxyConfig | undefined;
+  threads: number;
+  workerUrl: URL | undefined;
+  heartbeat: number;
+}
+
+const optionError = (name: string, expected: string): TypeError =>
+  new TypeError(`createQQ: options.${name} must be ${expected}`);
+
+const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+
+/**
+ * `workerUrl` resolved once, as the platform reads it (browsers: against the page; Node: a file
+ * URL or path). @throws TypeError when it is not one.
+ */
+function resolveWorkerUrl(value: unknown, platform: Platform): URL | undefined {
+  if (value === undefined) return undefined;
+  const refuse = () => optionError('workerUrl', platform.workerUrl.what);
+  if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
+  try {
+    return platform.workerUrl.resolve(value);
+  } catch {
+    throw refuse();
+  }
+}
+
+const isPem = (value: unknown): boolean =>
+  typeof value === 'string' || (typeof value === 'object' && value !== null && ArrayBuffer.isView(value));
+const pemText = (value: unknown): string =>
+  typeof value === 'string' ? value : new TextDecoder().decode(value as ArrayBufferView);
+
+function resolveTls(tls: unknown): TlsConfig | undefined {
+  if (tls === undefined) return undefined;
+  if (!isOptionsObject(tls)) throw optionError('tls', 'an object');
+  const out: TlsConfig = {};
+  const { ca, cert, key, rejectUnauthorized } = tls;
+  if (ca !== undefined) {
+    const list = Array.isArray(ca) ? ca : [ca];
+    if (!list.every(isPem)) throw optionError('tls.ca', 'a PEM string or Buffer, or an array of them');
+    out.ca = list.map(pemText);
+  }
+  if (cert !== undefined) {
+    if (!isPem(cert)) throw optionError('tls.cert', 'a PEM string or Buffer');
+    out.cert = pemText(cert);
+  }
+  if (key !== undefined) {
+    if (!isPem(key)) throw optionError('tls.key', 'a PEM string or Buffer');
+    out.key = pemText(key);
+  }
+  if (rejectUnauthorized !== undefined) {
+    if (typeof rejectUnauthorized !== 'boolean') throw optionError('tls.rejectUnauthorized', 'a boolean');
+    out.rejectUnauthorized = rejectUnauthorized;
+  }
+  return out;
+}
+
+/**
+ * The proxy URL as the host needs it: host, port (80 when the URL names none) and the decoded
+ * credentials. A wrong one throws a TypeError that does not repeat it (it may hold a password).
+ */
+function resolveProxy(value: unknown, noProxy: unknown): ProxyConfig | undefined {
+  const bypass = resolveNoProxy(noProxy);
+  if (value === undefined || value === '') return undefined;
+  const refuse = () => optionError('proxy', 'an http: URL (http://[user:password@]host[:port])');
+  if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' || url.hostname === '') throw refuse();
+    const { hostname, port, username, password } = url;
+    const proxy: ProxyConfig = {
+      host: normalizeHost(hostname),
+      port: port === '' ? 80 : Number(port),
+    };
+    if (username !== '' || password !== '') {
+      proxy.credentials = `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
+    }
+    if (bypass !== undefined) proxy.bypass = bypass;
+    return proxy;
+  } catch {
+    throw refuse();
+  }
+}
+
+/** `heartbeat` in ms, 0 for never (0, Infinity or past what a timer keeps). */
+function resolveHeartbeat(value: unknown): number {
+  if (value === undefined) return DEFAULT_HEARTBEAT_MS;
+  if (value === 0 || value === Number.POSITIVE_INFINITY) return 0;
+  if (!Number.isInteger(value) || (value as number) < MIN_HEARTBEAT_MS) {
+    throw optionError('heartbeat', `an integer of at least ${MIN_HEARTBEAT_MS} (ms), or 0 for never`);
+  }
+  return (value as number) > MAX_TIMER_MS ? 0 : (value as number);
+}
+
+/** `noProxy` parsed (no-proxy.ts); undefined when none. */
+function resolveNoProxy(value: unknown): ProxyConfig['bypass'] {
+  if (value === undefined || value === '') return undefined;
+  const isList = Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+  const parsed = typeof value === 'string' || isList ? parseNoProxy(value as string | string[]) : undefined;
+  if (parsed === undefined) {
+    throw optionError('noProxy', "hosts as NO_PROXY lists them ('*', name[:port], .domain, IP[:port], IP/prefix)");
+  }
+  return parsed;
+}
+
+/** 'a', 'b' or 'c' */
+const oneOf = (names: readonly string[]) =>
+  `${names
+    .slice(0, -1)
+    .map((n) => `'${n}'`)
+    .join(', ')} or '${names.at(-1)}'`;
+
+/** Validates createQQ options; a wrong one throws a TypeError naming it. */
+export function resolveOptions(options: unknown, platform: Platform): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (!isOptionsObject(options)) throw new TypeError('createQQ: options must be an object');
+  const o = options as QQOptions & Record<string, unknown>;
+  const backend = o.backend ?? 'auto';
+  const names = ['auto', ...platform.backends];
+  if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
+  const workerUrl = resolveWorkerUrl(o.workerUrl, platform);
+  if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
+    throw optionError('maxConnections', 'a positive integer');
+  }
+  if (o.connectTimeout !== undefined && !isPositiveInteger(o.connectTimeout)) {
+    throw optionError('connectTimeout', 'a positive integer (ms)');
+  }
+  if (
+    o.allowedHosts !== undefined &&
+    !(Array.isArray(o.allowedHosts) && o.allowedHosts.every((h) => typeof h === 'string' && h !== ''))
+  ) {
+    throw optionError('allowedHosts', 'an array of host names');
+  }
+  if (o.requireSecure !== undefined && typeof o.requireSecure !== 'boolean') {
+    throw optionError('requireSecure', 'a boolean');
+  }
+  if (o.maxPayload !== undefined && !isPositiveInteger(o.maxPayload)) {
+    throw optionError('maxPayload', 'a positive integer (bytes)');
+  }
+  if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
+  const heartbeat = resolveHeartbeat(o.heartbeat);
+  for (const [name, why] of Object.entries(platform.ignoredOptions)) {
+    if (o[name] !== undefined) console.warn(`qq-socket-worker: ${why}; ${name} is ignored`);
+  }
+  return {
+    backend: backend === 'auto' ? platform.auto() : backend,
+    maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    connectTimeout: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    allowedHosts: o.allowedHosts === undefined ? undefined : [...o.allowedHosts],
+    requireSecure: o.requireSecure ?? false,
+    maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    tls: resolveTls(o.tls),
+    proxy: resolveProxy(o.proxy, o.noProxy),
+    threads: o.threads ?? 1,
+    workerUrl,
+    heartbeat,
+  };
+}
+
+/** The connectSocket options after validation, or the errMsg to fail with. */
+export function checkConnect(option: unknown, o: ResolvedOptions) {
+  if (!isOptionsObject(option))
+    return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) } as const;
+  const checks = {
+    url: checkUrl(option.url, o),
+    headers: checkHeaders(option.header),
+    protocols: checkProtocols(option.protocols),
+    tcpNoDelay: checkOptional(option, 'tcpNoDelay', 'Boolean', false),
+    perMessageDeflate: checkOptional(option, 'perMessageDeflate', 'Boolean', false),
+    timeout: checkOptional(option, 'timeout', 'Number', o.connectTimeout),
+    share: checkOptional(option, 'share', 'Boolean', false),
+  };
+  for (const check of Object.values(checks) as Checked<unknown>[]) {
+    if (!check.ok) return check;
+  }
+  const value = Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, (c as { value: unknown }).value])) as {
+    [K in keyof typeof checks]: (typeof checks)[K] extends Checked<infer T> ? T : never;
+  };
+  return { ok: true, value } as const;
+}

@@ -1,0 +1,57 @@
+/**
+ * The socket adapter contract: what a host asks of one socket ({@link HostSocket}), what the
+ * socket reports back ({@link SocketHandlers}), and the {@link SocketFactory} a runtime provides
+ * (node-socket.ts over ws, browser-socket.ts over the native WebSocket, share-pool.ts around
+ * the latter). Types only: the host (host.ts) drives it, the adapters implement it.
+ */
+import type { AsciiText } from '../shared/batch.js';
+import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
+
+/**
+ * One received message as a socket adapter hands it over, giving up its bytes:
+ * - text: a string, or the bytes of large ASCII text ({@link AsciiText}, batch.ts);
+ * - binary: a view of the bytes, copied at once, or moved when it spans a whole ArrayBuffer of
+ *   transfer size; or an ArrayBuffer of the message's own, moved as is (a browser's WebSocket
+ *   makes one per message).
+ */
+export type Received = string | Uint8Array | ArrayBuffer | AsciiText<Uint8Array>;
+
+/** What a socket adapter reports. Calls after `close` are ignored. */
+export interface SocketHandlers {
+  /** The handshake finished. `connectEnd`: when TCP/TLS was up (absolute ms). */
+  open(header: Record<string, string>, protocol: string, connectEnd: number): void;
+  message(data: Received): void;
+  /** `closeCode`: the code we put in our own close frame because of what the server sent. */
+  error(errMsg: string, closeCode?: number): void;
+  close(code: number, reason: string): void;
+  /**
+   * What the socket itself still buffers of what it was handed (a browser's WebSocket: its
+   * bufferedAmount), when that changed. Node's adapter acknowledges a send only once written.
+   */
+  buffered?(bytes: number): void;
+}
+
+/** One socket, as the host drives it. */
+export interface HostSocket {
+  /** Writes one frame; `done` runs once it was handed to the network, or with the error. */
+  send(data: string | Uint8Array, done: (error?: Error | null) => void): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once (handshake abort, timeout, shutdown that took too long). */
+  abort(): void;
+  /**
+   * Stops and restarts reading from the network (flow control). Absent where a socket cannot
+   * stop reading (a browser's WebSocket; a share, which one holder must not stop for the others):
+   * a task whose facade falls too far behind on such a socket is failed instead (flow-control.ts).
+   */
+  pause?(): void;
+  resume?(): void;
+  /** Messages the adapter read itself rather than through ws's receiver (frame-reader.ts). */
+  readonly framesTaken?: number;
+}
+
+/**
+ * Opens one socket for `frame` and reports to `handlers`. It may throw, or report a failure
+ * before it returns: the host then fails the task.
+ */
+export type SocketFactory = (frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers) => HostSocket;
