@@ -369,7 +369,7 @@ describe('a batch the host cannot post', () => {
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const host = new Host(
-      { protocolVersion: PROTOCOL_VERSION, maxPayload: 1 << 28, tls: undefined },
+      { protocolVersion: PROTOCOL_VERSION, maxPayload: 1 << 28, tls: undefined, log: 'warn' },
       {
         factory: nodeSocketFactory,
         post: (batch, transfer) => {

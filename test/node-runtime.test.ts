@@ -352,7 +352,7 @@ describe('package entry points', () => {
       '--input-type=commonjs',
       `require('qq-socket-worker/global'); console.log(Object.keys(globalThis.qq).length);`,
     );
-    expect(Number(cjs.stdout.trim())).toBe(12);
+    expect(Number(cjs.stdout.trim())).toBe(13);
   });
 });
 
@@ -375,6 +375,7 @@ describe('createQQ options', () => {
         'onSocketMessage',
         'onSocketOpen',
         'sendSocketMessage',
+        'stats',
       ].sort(),
     );
   });

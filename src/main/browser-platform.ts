@@ -214,6 +214,30 @@ export const browserPlatform: Platform = {
     resolve: (value) => new URL(value, (globalThis as { location?: { href: string } }).location?.href),
   },
   headersIgnored: true,
+  canPing: false,
+  watchPage(post) {
+    const online = () => post('online');
+    const offline = () => post('offline');
+    const hidden = (event: PageTransitionEvent) => {
+      if (event.persisted) post('hidden');
+    };
+    const shown = (event: PageTransitionEvent) => {
+      if (event.persisted) post('shown');
+    };
+    const scope = globalThis as unknown as Pick<Window, 'addEventListener' | 'removeEventListener'>;
+    if (typeof scope.addEventListener !== 'function') return () => {};
+    scope.addEventListener('online', online);
+    scope.addEventListener('offline', offline);
+    scope.addEventListener('pagehide', hidden);
+    scope.addEventListener('pageshow', shown);
+    return () => {
+      scope.removeEventListener('online', online);
+      scope.removeEventListener('offline', offline);
+      scope.removeEventListener('pagehide', hidden);
+      scope.removeEventListener('pageshow', shown);
+    };
+  },
+  online: () => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false,
   ignoredOptions: {
     tls: 'browsers decide certificate trust themselves',
     threads: "browsers run an instance's sockets in one worker",

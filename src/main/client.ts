@@ -6,7 +6,7 @@
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
 import { hostDeath, hostDied } from '../shared/errors.js';
-import type { Command, HostControl, HostEvent, Port } from '../shared/protocol.js';
+import type { Command, HostControl, HostEvent, LogFrame, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
 
 /** What a backend provides: a running host and the means to reach it. */
@@ -55,15 +55,18 @@ export class HostClient {
   /** When dispatching began in this turn; undefined between turns. */
   #turnStart: number | undefined;
   readonly #schedule: TurnScheduler;
+  /** Where the host's log entries go (the instance's `log`). */
+  readonly #log: (frame: LogFrame) => void;
   /** running → ending (shutdown sent) → gone (ended event, or the host died) */
   #state: 'running' | 'ending' | 'gone' = 'running';
   #endedResolve: (() => void) | undefined;
   #lostTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gone: Promise<void>;
 
-  constructor(link: HostLink, schedule: TurnScheduler) {
+  constructor(link: HostLink, schedule: TurnScheduler, log: (frame: LogFrame) => void = () => {}) {
     this.link = link;
     this.#schedule = schedule;
+    this.#log = log;
     this.#gone = new Promise((resolve) => {
       this.#endedResolve = resolve;
     });
@@ -200,6 +203,10 @@ export class HostClient {
   #onEvent = (frame: HostEvent): void => {
     if (frame.type === 'ended') {
       this.#end();
+      return;
+    }
+    if (frame.type === 'log') {
+      this.#log(frame);
       return;
     }
     const sink = this.#sinks.get(frame.id);

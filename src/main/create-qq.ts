@@ -1,16 +1,29 @@
 /** createQQ: a qq object with the mini-program socket API, its sockets in a host off this thread. */
-import { errors, ok } from '../shared/errors.js';
-import { type HostConfig, PROTOCOL_VERSION } from '../shared/protocol.js';
+import { errors, ok, staying } from '../shared/errors.js';
+import { type HostConfig, type LogFrame, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { clearTimeout, setTimeout } from '../shared/timers.js';
-import type { ConnectSocketOption, QQ, QQOptions, SocketTask } from '../shared/types.js';
-import { isOptionsObject } from '../shared/validate.js';
-import { callbackReply, soon } from './callbacks.js';
+import type { ConnectSocketOption, LogEntry, QQ, QQOptions, QQStats, SocketTask } from '../shared/types.js';
+import { type Checked, checkHeaders, checkUrl, isOptionsObject } from '../shared/validate.js';
+import { callbackReply, safeCall, soon } from './callbacks.js';
 import { HostClient, type HostLink } from './client.js';
 import { GlobalBinding } from './global-binding.js';
 import { failedLink } from './link.js';
-import { checkConnect, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  type ConnectRequest,
+  type Credentials,
+  checkConnect,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
 import type { Platform } from './platform.js';
-import { type EventName, type EventResults, SocketTaskImpl, type TaskOwner } from './socket-task.js';
+import {
+  type CommandSink,
+  type DialAnswer,
+  type EventName,
+  type EventResults,
+  SocketTaskImpl,
+  type TaskOwner,
+} from './socket-task.js';
 
 /** A host with no socket is released after this long (a quick reconnect reuses it). */
 const IDLE_RELEASE_MS = 1000;
@@ -26,6 +39,11 @@ class QQInstance implements TaskOwner {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #nextId = 1;
   #destroyed: Promise<void> | undefined;
+  #warnedKeepalive = false;
+  /** What each task with `reconnect` asked for, to ask a fresh host again if its host dies. */
+  readonly #requests = new WeakMap<SocketTaskImpl, ConnectRequest>();
+  /** Stops listening to the page's life (browsers), once the instance is destroyed. */
+  #unwatchPage: (() => void) | undefined;
 
   constructor(options: ResolvedOptions, platform: Platform) {
     this.#options = options;
@@ -46,20 +64,80 @@ class QQInstance implements TaskOwner {
     if (this.#live.size >= this.#options.maxConnections) {
       return refuse(errors.exceedMaxConcurrent(this.#options.maxConnections));
     }
-    if (this.#platform.headersIgnored && Object.keys(checked.value.headers).length > 0) {
-      if (!this.#warnedHeaders)
-        console.warn('qq-socket-worker: browsers cannot set handshake headers; header is ignored');
-      this.#warnedHeaders = true;
-      checked.value.headers = {};
+    const request = checked.value;
+    if (Object.keys(request.headers).length > 0 || checked.credentials?.header !== undefined) this.#headersIgnored();
+    if (this.#platform.headersIgnored) request.headers = {};
+    const keepalive = request.keepalive;
+    if (keepalive !== undefined && !this.#platform.canPing && keepalive.message === undefined) {
+      if (!this.#warnedKeepalive) {
+        console.warn(
+          'qq-socket-worker: browsers cannot send a ping; keepalive without message watches only for messages from the server',
+        );
+      }
+      this.#warnedKeepalive = true;
     }
     const client = this.#host();
-    const task = new SocketTaskImpl(id, url, client, this);
+    const lasting =
+      request.reconnect === undefined
+        ? undefined
+        : { dial: this.#dialer(request, checked.credentials), queue: request.reconnect.queue };
+    const task = new SocketTaskImpl(id, url, client, this, lasting);
     this.#live.add(task);
+    if (lasting !== undefined) this.#requests.set(task, request);
     client.attach(id, task);
     this.#binding.offer(task);
-    client.post({ type: 'connect', id, ...checked.value });
+    client.post({ type: 'connect', id, ...request });
     soon(() => reply.ok({ errMsg: ok('connectSocket'), socketTaskId: id } as never));
     return task;
+  }
+
+  /** Browsers cannot set handshake headers: they are ignored, with one warning per instance. */
+  #headersIgnored(): void {
+    if (!this.#platform.headersIgnored || this.#warnedHeaders) return;
+    this.#warnedHeaders = true;
+    console.warn('qq-socket-worker: browsers cannot set handshake headers; header is ignored');
+  }
+
+  /**
+   * How a task with url or header functions answers the host before each attempt: calls them
+   * here, on this thread, and checks what they give as connectSocket checks a url and headers.
+   */
+  #dialer(request: ConnectRequest, credentials: Credentials | undefined): (() => Promise<DialAnswer>) | undefined {
+    if (credentials === undefined) return undefined;
+    /** `fn`'s value as `check` takes it, or the errMsg of a failed attempt. */
+    const ask = async <T>(
+      name: 'url' | 'header',
+      fn: () => unknown,
+      check: (value: unknown) => Checked<T>,
+    ): Promise<Checked<T>> => {
+      try {
+        return check(await fn());
+      } catch (error) {
+        return { ok: false, errMsg: staying.functionFailed(name, String((error as Error)?.message ?? error)) };
+      }
+    };
+    return async () => {
+      const url =
+        credentials.url === undefined
+          ? ({ ok: true, value: request.url } as const)
+          : await ask('url', credentials.url, (value) => checkUrl(value, this.#options));
+      if (!url.ok) return { errMsg: url.errMsg };
+      const headers =
+        credentials.header === undefined
+          ? ({ ok: true, value: request.headers } as const)
+          : await ask('header', credentials.header, checkHeaders);
+      if (!headers.ok) return { errMsg: headers.errMsg };
+      return { url: url.value, headers: this.#platform.headersIgnored ? {} : headers.value };
+    };
+  }
+
+  revive(task: SocketTaskImpl, resume: { attempt: number; errMsg: string; opened: boolean }): CommandSink | undefined {
+    const request = this.#requests.get(task);
+    if (request === undefined || this.#destroyed !== undefined) return undefined;
+    const client = this.#host();
+    client.attach(task.socketTaskId, task);
+    client.post({ type: 'connect', id: task.socketTaskId, ...request, resume });
+    return client;
   }
 
   /** The running host, started on first use and again after it died or was released. */
@@ -72,6 +150,7 @@ class QQInstance implements TaskOwner {
       maxPayload: this.#options.maxPayload,
       tls: this.#options.tls,
       proxy: this.#options.proxy,
+      log: this.#options.log.level,
     };
     let link: HostLink;
     try {
@@ -79,8 +158,57 @@ class QQInstance implements TaskOwner {
     } catch (error) {
       link = failedLink(String((error as Error)?.message ?? error)); // never a throw from connectSocket
     }
-    this.#client = new HostClient(link, this.#platform.schedule);
-    return this.#client;
+    const client = new HostClient(link, this.#platform.schedule, this.#log);
+    this.#client = client;
+    // The page's life (browsers): offline and online, and the back/forward cache.
+    this.#unwatchPage ??= this.#platform.watchPage?.((event) => this.#client?.post({ type: 'page', event }));
+    if (this.#platform.online?.() === false) client.post({ type: 'page', event: 'offline' });
+    return client;
+  }
+
+  /** A host's log entry: to the `log` function, or to this thread's console. */
+  #log = (frame: LogFrame): void => {
+    const { level, time, id, event, message } = frame;
+    const to = this.#options.log.to;
+    if (to !== undefined) {
+      const entry: LogEntry = { level, time, socketTaskId: id, event, message };
+      safeCall(to, entry);
+      return;
+    }
+    const line = `qq-socket-worker ${new Date(time).toISOString()} task ${id}: ${message}`;
+    if (level === 'debug') console.debug(line);
+    else if (level === 'info') console.info(line);
+    else console.warn(line);
+  };
+
+  async stats(): Promise<QQStats> {
+    const client = this.#client;
+    const host = client?.running ? await client.link.control.stats().catch(() => undefined) : undefined;
+    const byId = new Map(host?.tasks.map((t) => [t.id, t]));
+    return {
+      host:
+        host === undefined
+          ? undefined
+          : {
+              sockets: host.sockets,
+              batchesOut: host.batches,
+              batchesIn: host.received,
+              inFlightBytes: host.inFlightBytes,
+              inFlightMessages: host.inFlightItems,
+              pauses: host.pauses,
+              resumes: host.resumes,
+            },
+      tasks: [...this.#live].map((task) => {
+        const counted = byId.get(task.socketTaskId);
+        return {
+          ...task.stats(),
+          messagesIn: counted?.messagesIn ?? 0,
+          bytesIn: counted?.bytesIn ?? 0,
+          pausedMs: Math.round(counted?.pausedMs ?? 0),
+          holders: counted?.holders ?? 1,
+        };
+      }),
+    };
   }
 
   released(task: SocketTaskImpl): void {
@@ -104,6 +232,7 @@ class QQInstance implements TaskOwner {
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
       clearTimeout(this.#idleTimer);
+      this.#unwatchPage?.();
       const client = this.#client;
       this.#client = undefined;
       if (client !== undefined) await client.shutdown();
@@ -142,6 +271,7 @@ class QQInstance implements TaskOwner {
       offSocketError: () => b.set('error', undefined),
       offSocketClose: () => b.set('close', undefined),
       destroy: () => this.destroy(),
+      stats: () => this.stats(),
     };
     Object.defineProperty(qq, DEBUG, { value: this.#debug() });
     return qq as unknown as QQ;

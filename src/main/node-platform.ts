@@ -129,5 +129,6 @@ export const nodePlatform: Platform = {
     },
   },
   headersIgnored: false,
+  canPing: true,
   ignoredOptions: {},
 };

@@ -5,14 +5,16 @@
 import { errors } from '../shared/errors.js';
 import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
 import { parseNoProxy } from '../shared/no-proxy.js';
-import type { ProxyConfig } from '../shared/protocol.js';
+import type { ConnectFrame, ProxyConfig } from '../shared/protocol.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
-import type { QQOptions, TlsConfig } from '../shared/types.js';
+import type { ConnectSocketOption, LogEntry, LogLevel, QQOptions, TlsConfig } from '../shared/types.js';
 import {
   type Checked,
   checkHeaders,
+  checkKeepalive,
   checkOptional,
   checkProtocols,
+  checkReconnect,
   checkUrl,
   isOptionsObject,
   normalizeHost,
@@ -37,6 +39,17 @@ export interface ResolvedOptions {
   threads: number;
   workerUrl: URL | undefined;
   heartbeat: number;
+  /** The least level of host log entries wanted, and where they go (undefined: the console). */
+  log: { level: LogLevel; to: ((entry: LogEntry) => void) | undefined };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn'];
+
+function resolveLog(value: unknown): ResolvedOptions['log'] {
+  if (value === undefined) return { level: 'warn', to: undefined };
+  if (typeof value === 'function') return { level: 'debug', to: value as (entry: LogEntry) => void };
+  if (!LOG_LEVELS.includes(value as LogLevel)) throw optionError('log', "'debug', 'info' or 'warn', or a function");
+  return { level: value as LogLevel, to: undefined };
 }
 
 const optionError = (name: string, expected: string): TypeError =>
@@ -188,21 +201,44 @@ export function resolveOptions(options: unknown, platform: Platform): ResolvedOp
     threads: o.threads ?? 1,
     workerUrl,
     heartbeat,
+    log: resolveLog(o.log),
   };
 }
 
+/** Url and header functions of a task with `reconnect`: called before each attempt. */
+export interface Credentials {
+  url?: () => unknown;
+  header?: () => unknown;
+}
+
+/** What connectSocket asks the host to open, before its id. */
+export type ConnectRequest = Omit<ConnectFrame, 'type' | 'id'>;
+
 /** The connectSocket options after validation, or the errMsg to fail with. */
-export function checkConnect(option: unknown, o: ResolvedOptions) {
-  if (!isOptionsObject(option))
-    return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) } as const;
+export function checkConnect(
+  option: unknown,
+  o: ResolvedOptions,
+): { ok: true; value: ConnectRequest; credentials: Credentials | undefined } | { ok: false; errMsg: string } {
+  if (!isOptionsObject(option)) return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) };
+  const share = checkOptional(option, 'share', 'Boolean', false);
+  const reconnect = checkReconnect(option.reconnect);
+  // Functions stand for a url or headers only where there is an attempt to call them before,
+  // and no share (whose identity is its url).
+  const functions = reconnect.ok && reconnect.value !== undefined && share.ok && !share.value;
+  const { url, header } = option as unknown as ConnectSocketOption;
+  const credentials: Credentials = {};
+  if (functions && typeof url === 'function') credentials.url = url;
+  if (functions && typeof header === 'function') credentials.header = header;
   const checks = {
-    url: checkUrl(option.url, o),
-    headers: checkHeaders(option.header),
+    url: credentials.url === undefined ? checkUrl(url, o) : { ok: true as const, value: '' },
+    headers: credentials.header === undefined ? checkHeaders(header) : { ok: true as const, value: {} },
     protocols: checkProtocols(option.protocols),
     tcpNoDelay: checkOptional(option, 'tcpNoDelay', 'Boolean', false),
     perMessageDeflate: checkOptional(option, 'perMessageDeflate', 'Boolean', false),
     timeout: checkOptional(option, 'timeout', 'Number', o.connectTimeout),
-    share: checkOptional(option, 'share', 'Boolean', false),
+    share,
+    reconnect,
+    keepalive: checkKeepalive(option.keepalive),
   };
   for (const check of Object.values(checks) as Checked<unknown>[]) {
     if (!check.ok) return check;
@@ -210,5 +246,10 @@ export function checkConnect(option: unknown, o: ResolvedOptions) {
   const value = Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, (c as { value: unknown }).value])) as {
     [K in keyof typeof checks]: (typeof checks)[K] extends Checked<infer T> ? T : never;
   };
-  return { ok: true, value } as const;
+  const dynamic = credentials.url !== undefined || credentials.header !== undefined;
+  return {
+    ok: true,
+    value: { ...value, ...(dynamic ? { dynamic } : {}) },
+    credentials: dynamic ? credentials : undefined,
+  };
 }

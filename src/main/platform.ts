@@ -1,5 +1,5 @@
 /** What a runtime provides to createQQ: its backends and the means to start a host. */
-import type { HostConfig } from '../shared/protocol.js';
+import type { HostConfig, PageFrame } from '../shared/protocol.js';
 import type { HostLink, TurnScheduler } from './client.js';
 
 /** The createQQ options a backend needs to start a host. */
@@ -32,6 +32,16 @@ export interface Platform {
   workerUrl: { what: string; resolve(value: URL | string): URL };
   /** Browsers cannot set handshake headers: connectSocket ignores them, with one warning per instance. */
   headersIgnored: boolean;
+  /** Whether a socket can send a ping frame (keepalive's probe): Node can, browsers cannot. */
+  canPing: boolean;
+  /**
+   * Browsers: calls `post` with the page's life events (online, offline, and the back/forward
+   * cache: `hidden` on pagehide with persisted, `shown` on pageshow with persisted); returns
+   * the function that stops it.
+   */
+  watchPage?(post: (event: PageFrame['event']) => void): () => void;
+  /** Browsers: `navigator.onLine`. */
+  online?(): boolean;
   /**
    * createQQ options this runtime has no use for, each with why: given one, createQQ warns once
    * (`qq-socket-worker: <why>; <name> is ignored`). Browsers decide certificate trust themselves

@@ -3,6 +3,7 @@
 import { copyToArrayBuffer, type Item } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, errors, ok } from '../shared/errors.js';
 import type { Command, HostEvent, OpenEvent } from '../shared/protocol.js';
+import { redactUrl } from '../shared/redact.js';
 import type {
   CloseSocketOption,
   OnCloseCallback,
@@ -13,6 +14,7 @@ import type {
   OnMessageResult,
   OnOpenCallback,
   OnOpenResult,
+  OnReconnectCallback,
   ReadyState,
   SendSocketMessageOption,
   SocketData,
@@ -61,6 +63,21 @@ export interface TaskOwner {
   released(task: SocketTaskImpl): void;
   /** Forwards an event to the global `qq.onSocket*` slot when the task is bound. */
   emitGlobal<K extends EventName>(name: K, task: SocketTaskImpl, result: EventResults[K]): void;
+  /**
+   * A task with `reconnect` whose host died: start it again on a fresh host, which takes the
+   * death for the loss of the outage's retry `attempt`. Returns where its commands go now.
+   */
+  revive(task: SocketTaskImpl, resume: { attempt: number; errMsg: string; opened: boolean }): CommandSink | undefined;
+}
+
+/** Where an attempt connects, as the facade answers the host: the url and headers, or why not. */
+export type DialAnswer = { url: string; headers: Record<string, string> } | { errMsg: string };
+
+/** A task with `reconnect`: how it answers the host before each attempt (url or header functions). */
+export interface Lasting {
+  dial: (() => Promise<DialAnswer>) | undefined;
+  /** Bytes of sends that may wait for a connection (`reconnect.queue`). */
+  queue: number;
 }
 
 const CONNECTING = 0;
@@ -112,14 +129,24 @@ function isDetached(data: SocketData): boolean {
 
 export class SocketTaskImpl implements SocketTask {
   readonly #id: number;
-  readonly #url: string;
+  #url: string;
+  /** `reconnect`: the task outlives its connections (undefined: it does not). */
+  readonly #lasting: Lasting | undefined;
+  /** The retry of the current outage that onReconnect last announced (0: none since open). */
+  #outage = 0;
+  /** A connection of this task has opened. */
+  #opened = false;
+  readonly #reconnectListeners = new Set<OnReconnectCallback>();
+  /** Sends the socket took, and their bytes (stats). */
+  #messagesOut = 0;
+  #bytesOut = 0;
 
   #state: ReadyState;
   #protocol = '';
   #buffered = 0;
   /** What the socket itself still buffers of the sends it took (a browser's WebSocket). */
   #socketBuffered = 0;
-  readonly #sink: CommandSink | undefined;
+  #sink: CommandSink | undefined;
   readonly #owner: TaskOwner | undefined;
   readonly #listeners: { [K in EventName]: Set<(result: EventResults[K]) => void> } = {
     open: new Set(),
@@ -138,12 +165,26 @@ export class SocketTaskImpl implements SocketTask {
   /**
    * A task with no sink starts CLOSED: the one connectSocket returns for a parameter error.
    */
-  constructor(id: number, url: string, sink?: CommandSink, owner?: TaskOwner) {
+  constructor(id: number, url: string, sink?: CommandSink, owner?: TaskOwner, lasting?: Lasting) {
     this.#id = id;
     this.#url = url;
     this.#sink = sink;
     this.#owner = owner;
+    this.#lasting = lasting;
     this.#state = sink === undefined ? CLOSED : CONNECTING;
+  }
+
+  /** What this thread counts of the task (stats: the host counts the rest). */
+  stats() {
+    return {
+      socketTaskId: this.#id,
+      url: redactUrl(this.#url),
+      readyState: this.#state,
+      messagesOut: this.#messagesOut,
+      bytesOut: this.#bytesOut,
+      sendsWaiting: this.#pendingReplies.length - this.#pendingHead,
+      bufferedAmount: this.bufferedAmount,
+    };
   }
 
   // Read-only, as a WebSocket's are: getters (on the prototype), so an assignment throws in
@@ -200,6 +241,16 @@ export class SocketTaskImpl implements SocketTask {
   offClose(callback: OnCloseCallback): void {
     this.#listeners.close.delete(callback);
   }
+  onReconnect(callback: OnReconnectCallback): void {
+    if (typeof callback !== 'function') {
+      console.error('qq-socket-worker: SocketTask.onReconnect needs a function');
+      return;
+    }
+    this.#reconnectListeners.add(callback);
+  }
+  offReconnect(callback: OnReconnectCallback): void {
+    this.#reconnectListeners.delete(callback);
+  }
 
   #on<K extends EventName>(name: K, callback: (result: EventResults[K]) => void): void {
     if (typeof callback !== 'function') {
@@ -227,13 +278,25 @@ export class SocketTaskImpl implements SocketTask {
       soon(() => reply.fail(checked.errMsg));
       return;
     }
-    if (this.#state !== OPEN || this.#sink === undefined) {
+    // With `reconnect`, a send while CONNECTING waits for the connection (in the host).
+    const state = this.#state;
+    if ((state !== OPEN && (state !== CONNECTING || this.#lasting === undefined)) || this.#sink === undefined) {
       soon(() => reply.fail(notOpenErrMsg));
       return;
     }
     if (isDetached(checked.value)) {
       soon(() => reply.fail(errors.dataDetached()));
       return;
+    }
+    if (state === CONNECTING) {
+      // Waiting for a connection: the queue's bound is checked here, so that a send refused
+      // fails at once (the host checks it too, for what it held when this thread saw OPEN).
+      const size = typeof checked.value === 'string' ? utf8ByteLength(checked.value) : checked.value.byteLength;
+      const queue = (this.#lasting as Lasting).queue;
+      if (this.#buffered + size > queue) {
+        soon(() => reply.fail(errors.sendQueueFull(queue)));
+        return;
+      }
     }
     const { post, range, bytes } = prepare(checked.value, option.transfer === true);
     this.#pendingReplies.push(reply === UNHEARD ? NO_REPLY : reply);
@@ -282,12 +345,34 @@ export class SocketTaskImpl implements SocketTask {
   /** Applies one event from the host. */
   deliver(event: HostEvent): void {
     switch (event.type) {
-      case 'open':
+      case 'open': {
         if (this.#state !== CONNECTING) return; // close() during CONNECTING wins
         this.#state = OPEN;
         this.#protocol = event.protocol;
-        this.#emit('open', { header: event.header, profile: toProfile(event.profile) });
+        this.#outage = 0;
+        this.#opened = true;
+        const result: OnOpenResult = { header: event.header, profile: toProfile(event.profile) };
+        if (event.reconnected === true) result.reconnected = true;
+        if (event.attempt !== undefined) result.attempt = event.attempt;
+        this.#emit('open', result);
         return;
+      }
+      case 'reconnect': {
+        // After close() the task is on its way out: the host ends it rather than retry.
+        if (this.#abort !== undefined || this.#state === CLOSING || this.#state === CLOSED) return;
+        this.#state = CONNECTING;
+        this.#socketBuffered = 0; // that connection's buffer is gone
+        this.#outage = event.attempt;
+        const { attempt, delay, code, reason, errMsg } = event;
+        for (const listener of [...this.#reconnectListeners])
+          safeCall(listener, { attempt, delay, code, reason, errMsg });
+        return;
+      }
+      case 'dial':
+        void this.#answerDial();
+        return;
+      case 'log':
+        return; // the client hands entries to the instance's log
       case 'error':
         if (this.#abort !== undefined || this.#state === CLOSED) return;
         this.#emit('error', { errMsg: event.errMsg });
@@ -308,9 +393,26 @@ export class SocketTaskImpl implements SocketTask {
     }
   }
 
+  /** Where this attempt connects: the url and header functions are called here, on this thread. */
+  async #answerDial(): Promise<void> {
+    const dial = this.#lasting?.dial;
+    const answer: DialAnswer = dial === undefined ? { errMsg: errors.sendAborted() } : await dial();
+    if ('url' in answer) this.#url = answer.url;
+    this.#sink?.post({ type: 'dial', id: this.#id, ...answer });
+  }
+
   /** The host went away without closing this socket. */
   hostDied(errMsg: string): void {
     if (this.#state === CLOSED) return;
+    if (this.#lasting !== undefined && this.#abort === undefined && this.#state !== CLOSING) {
+      // What was sent may or may not have reached a socket: at most once, so those fail.
+      this.#socketBuffered = 0;
+      this.#settleSends(this.#pendingReplies.length - this.#pendingHead, errors.sendAborted());
+      this.#state = CONNECTING;
+      const resume = { attempt: this.#outage + 1, errMsg, opened: this.#opened };
+      this.#sink = this.#owner?.revive(this, resume);
+      if (this.#sink !== undefined) return;
+    }
     if (this.#abort === undefined) this.#emit('error', { errMsg });
     this.#finish(1006, ABNORMAL_CLOSURE_REASON);
   }
@@ -330,6 +432,10 @@ export class SocketTaskImpl implements SocketTask {
       const reply = this.#pendingReplies[this.#pendingHead] as Reply;
       this.#pendingReplies[this.#pendingHead] = NO_REPLY; // released as soon as it is settled
       this.#buffered -= this.#pendingBytes[this.#pendingHead++] as number;
+      if (errMsg === undefined) {
+        this.#messagesOut++;
+        this.#bytesOut += this.#pendingBytes[this.#pendingHead - 1] as number;
+      }
       if (reply === NO_REPLY) continue;
       if (errMsg === undefined) reply.ok({ errMsg: ok('sendSocketMessage') });
       else reply.fail(errMsg);

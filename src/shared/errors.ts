@@ -72,6 +72,8 @@ export const errors = {
   notConnected: (api: 'sendSocketMessage' | 'closeSocket') => fail(api, 'WebSocket is not connected'),
   /** Extension: a send accepted while OPEN whose frame never reached the socket. */
   sendAborted: () => fail('sendSocketMessage', 'WebSocket closed before the data was sent'),
+  /** Extension (`reconnect`): the sends waiting for a connection would pass `queue` bytes. */
+  sendQueueFull: (queue: number) => fail('sendSocketMessage', `send queue full (${queue} bytes)`),
 
   invalidCode: () => fail('closeSocket', 'invalid code'),
   reasonNotString: () => fail('closeSocket', 'reason must be a string'),
@@ -83,6 +85,24 @@ export const ABNORMAL_CLOSURE_REASON = 'abnormal closure';
 
 /** onError errMsg when a connection drops without a close frame and no socket error said why. */
 export const CONNECTION_LOST = 'connection closed without a close frame';
+
+/**
+ * Staying connected (`reconnect`, `keepalive`): what onReconnect and onError say of a loss, an
+ * attempt that could not start, and the end of the retries.
+ */
+export const staying = {
+  /** A server that closed a connection of a reconnecting task with a close frame. */
+  serverClosed: (code: number, reason: string) =>
+    `the server closed the connection: ${code}${reason === '' ? '' : ` ${reason}`}`,
+  /** Nothing came from the server for `ms` ms, a probe included (keepalive.ts). */
+  keepaliveTimeout: (ms: number) => `keepalive timeout: no frame from the server for ${ms} ms`,
+  /** `retries` ran out; `last`: why the last attempt failed. */
+  gaveUp: (retries: number, last: string) => `reconnect gave up after ${retries} attempts: ${last}`,
+  /** A `url` or `header` function threw or rejected. */
+  functionFailed: (name: 'url' | 'header', why: string) => `${name}() failed: ${why}`,
+  /** The browser closed the sockets of a page put in the back/forward cache. */
+  backForwardCache: () => 'the page was put in the back/forward cache',
+} as const;
 
 /** onError errMsg when ws dropped a peer that sent more pings than it could answer (its ping-flood guard). */
 export const PING_FLOOD = 'too many pings awaiting a pong: the server is flooding pings';

@@ -13,10 +13,10 @@
  * host there ({@link TabMessage}).
  */
 import type { NoProxy } from './no-proxy.js';
-import type { TlsConfig } from './types.js';
+import type { LogEntry, LogLevel, TlsConfig } from './types.js';
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Options the facade hands the host when it starts. */
 export interface HostConfig {
@@ -25,6 +25,8 @@ export interface HostConfig {
   tls: TlsConfig | undefined;
   /** Node: every connection goes through this HTTP proxy (CONNECT). Absent from older facades. */
   proxy?: ProxyConfig | undefined;
+  /** The least level of the log entries the facade wants ({@link LogFrame}); 'warn': none. */
+  log: LogLevel;
 }
 
 /** An HTTP proxy, from createQQ's `proxy` URL. */
@@ -49,6 +51,40 @@ export interface ConnectFrame {
   timeout: number;
   /** Browsers, `shared` backend: one socket for every tab asking for the same url and protocols. */
   share: boolean;
+  /** connectSocket's `reconnect`: the socket outlives its connections (worker/reconnect.ts). */
+  reconnect?: ReconnectPolicy | undefined;
+  /** connectSocket's `keepalive` (worker/keepalive.ts). */
+  keepalive?: KeepalivePolicy | undefined;
+  /**
+   * `url` or `header` is a function, called on the facade's thread before each attempt: the host
+   * asks for them ({@link DialEvent}) and waits for the answer ({@link DialFrame}). `url` and
+   * `headers` above are then placeholders.
+   */
+  dynamic?: boolean;
+  /**
+   * The task's previous host died under it (with `reconnect`): this host starts with that loss,
+   * as retry `attempt` of the outage, instead of connecting at once.
+   */
+  resume?: { attempt: number; errMsg: string; opened: boolean } | undefined;
+}
+
+/** connectSocket's `reconnect` with every default filled in. */
+export interface ReconnectPolicy {
+  retries: number;
+  minDelay: number;
+  maxDelay: number;
+  factor: number;
+  jitter: number;
+  /** Bytes of sends that may wait for a connection. */
+  queue: number;
+}
+
+/** connectSocket's `keepalive` with every default filled in. */
+export interface KeepalivePolicy {
+  interval: number;
+  timeout: number;
+  /** The probe where the runtime cannot send a ping frame (browsers); none: no probe. */
+  message?: string | undefined;
 }
 
 /**
@@ -78,8 +114,27 @@ export interface ShutdownFrame {
   reason?: string;
 }
 
+/** The answer to a {@link DialEvent}: where this attempt connects, or why it cannot. */
+export interface DialFrame {
+  type: 'dial';
+  id: number;
+  url?: string;
+  headers?: Record<string, string>;
+  /** The url or header function failed, or gave what is not a url or headers: a failed attempt. */
+  errMsg?: string;
+}
+
+/**
+ * The page's life, from the tab (browsers): offline and online (retries wait while offline), and
+ * the back/forward cache (`hidden`: pagehide with persisted; `shown`: pageshow with persisted).
+ */
+export interface PageFrame {
+  type: 'page';
+  event: 'online' | 'offline' | 'hidden' | 'shown';
+}
+
 /** Facade → host. */
-export type Command = ConnectFrame | SendRangeFrame | CloseFrame | ShutdownFrame;
+export type Command = ConnectFrame | SendRangeFrame | CloseFrame | ShutdownFrame | DialFrame | PageFrame;
 
 /** The handshake finished. `time` values are absolute hi-res epoch ms (timeOrigin + now). */
 export interface OpenEvent {
@@ -88,6 +143,34 @@ export interface OpenEvent {
   header: Record<string, string>;
   protocol: string;
   profile: { connectStart: number; connectEnd: number; handshakeEnd: number };
+  /** With `reconnect`, on every open but a first one at the first try: the retry that opened it. */
+  attempt?: number;
+  /** ...and whether an earlier connection of this task had opened. */
+  reconnected?: boolean;
+}
+
+/** A connection of a task with `reconnect` was lost; retry `attempt` comes after `delay` ms. */
+export interface ReconnectEvent {
+  type: 'reconnect';
+  id: number;
+  attempt: number;
+  delay: number;
+  code: number;
+  reason: string;
+  errMsg: string;
+}
+
+/** The host is about to connect (retry `attempt`, 0 the first): it needs the url and headers. */
+export interface DialEvent {
+  type: 'dial';
+  id: number;
+  attempt: number;
+}
+
+/** A log entry about task `id` ({@link HostConfig.log}). */
+export interface LogFrame extends Omit<LogEntry, 'socketTaskId'> {
+  type: 'log';
+  id: number;
 }
 
 export interface ErrorEvent {
@@ -128,7 +211,25 @@ export interface EndedEvent {
 }
 
 /** Host → facade, besides messages (batch items). */
-export type HostEvent = OpenEvent | ErrorEvent | CloseEvent | SentEvent | BufferedEvent | EndedEvent;
+export type HostEvent =
+  | OpenEvent
+  | ErrorEvent
+  | CloseEvent
+  | SentEvent
+  | BufferedEvent
+  | EndedEvent
+  | ReconnectEvent
+  | DialEvent
+  | LogFrame;
+
+/** What the host counts of one task (the facade adds what it counts itself: TaskStats). */
+export interface HostTaskStats {
+  id: number;
+  messagesIn: number;
+  bytesIn: number;
+  pausedMs: number;
+  holders: number;
+}
 
 export interface HostStats {
   sockets: number;
@@ -146,6 +247,8 @@ export interface HostStats {
   received: number;
   /** Messages of the open sockets that the Node adapter's fast path read (not ws's receiver). */
   framesTaken: number;
+  /** Each live task's counters. */
+  tasks: HostTaskStats[];
 }
 
 /** The Comlink-exposed control surface of a host. */

@@ -26,10 +26,17 @@ export interface ConnectSocketSuccessResult extends GeneralCallbackResult {
  * errMsg and returns a task that is already CLOSED (docs/semantics.md "qq.connectSocket").
  */
 export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResult> {
-  /** `ws://` or `wss://` url, without a fragment. */
-  url: string;
-  /** Handshake headers (Node only). `Referer` is refused. @default {} */
-  header?: Record<string, unknown>;
+  /**
+   * `ws://` or `wss://` url, without a fragment. Extension, with `reconnect` (and without
+   * `share`): a function called on this thread before each attempt, returning the url or a
+   * Promise of it (a fresh token per attempt); one that throws or rejects is a failed attempt.
+   */
+  url: string | (() => string | Promise<string>);
+  /**
+   * Handshake headers (Node only). `Referer` is refused. Extension, with `reconnect`: a
+   * function called before each attempt, as `url` may be. @default {}
+   */
+  header?: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
   /** Sub-protocols. @default [] */
   protocols?: string[];
   /** TCP_NODELAY on the socket (Node only). @default false */
@@ -43,6 +50,48 @@ export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResul
    * Ignored elsewhere. @default false
    */
   share?: boolean;
+  /**
+   * Extension: the task outlives its connections. A connection lost in any way the app did not
+   * ask for is retried after a backoff (onReconnect, never onError/onClose); sends wait in
+   * order meanwhile. `true` takes every default. docs/semantics.md "Staying connected".
+   * @default false
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /**
+   * Extension: after `interval` ms without a frame from the server the host probes (a ping on
+   * Node, `message` in browsers), and drops a connection that stays silent `timeout` ms more.
+   * `true` takes every default. @default false
+   */
+  keepalive?: boolean | KeepaliveOptions;
+}
+
+/** {@link ConnectSocketOption.reconnect}. */
+export interface ReconnectOptions {
+  /** Retries per outage before giving up (onError, then onClose). @default Infinity */
+  retries?: number;
+  /** The first retry's wait (ms). @default 500 */
+  minDelay?: number;
+  /** The longest wait (ms). @default 20000 */
+  maxDelay?: number;
+  /** Each retry waits this many times the one before (up to maxDelay). @default 2 */
+  factor?: number;
+  /** Each wait is scaled by a random factor in [1 - jitter, 1]. @default 0.5 */
+  jitter?: number;
+  /** Bytes of sends that may wait for a connection; one more fails. @default 1048576 */
+  queue?: number;
+}
+
+/** {@link ConnectSocketOption.keepalive}. */
+export interface KeepaliveOptions {
+  /** Probe after this many ms without a frame from the server. @default 25000 */
+  interval?: number;
+  /** Drop the connection when the probe gets no frame within this many ms. @default 10000 */
+  timeout?: number;
+  /**
+   * Browsers (which cannot send a ping): a text message sent as the probe. Without it, a
+   * browser only watches for incoming messages. Ignored on Node, which pings. @default undefined
+   */
+  message?: string;
 }
 
 /** What `send` accepts. Views send only the viewed bytes (extension). */
@@ -82,6 +131,24 @@ export interface OnOpenResult {
   header: Record<string, string>;
   /** How long connecting took (WeChat's field; an extension for QQ). */
   profile: SocketProfile;
+  /** Extension (`reconnect`): an earlier connection of this task had opened. */
+  reconnected?: true;
+  /** Extension (`reconnect`): the retry of the outage that opened this connection (from 1). */
+  attempt?: number;
+}
+
+/** What a reconnect listener receives: a connection was lost and will be tried again. */
+export interface OnReconnectResult {
+  /** The retry to come, counted per outage from 1. */
+  attempt: number;
+  /** The wait before it (ms). */
+  delay: number;
+  /** The lost connection's close code (1006 when it dropped or never opened). */
+  code: number;
+  /** Its close reason (`abnormal closure` with 1006). */
+  reason: string;
+  /** Why it was lost, as onError would have said it. */
+  errMsg: string;
 }
 
 /** What a message listener receives: one whole message. */
@@ -111,6 +178,8 @@ export interface OnCloseResult {
   reason: string;
 }
 
+/** A listener of {@link SocketTask.onReconnect}. */
+export type OnReconnectCallback = (result: OnReconnectResult) => void;
 /** A listener of {@link SocketTask.onOpen} and {@link QQ.onSocketOpen}. */
 export type OnOpenCallback = (result: OnOpenResult) => void;
 /** A listener of {@link SocketTask.onMessage} and {@link QQ.onSocketMessage}. */
@@ -153,6 +222,13 @@ export interface SocketTask {
   offError(callback: OnErrorCallback): void;
   /** Extension: remove a listener added with `onClose`. */
   offClose(callback: OnCloseCallback): void;
+  /**
+   * Extension (`reconnect`): a connection was lost and will be tried again; the task is
+   * CONNECTING until the next onOpen. Listeners accumulate, as onOpen's do.
+   */
+  onReconnect(callback: OnReconnectCallback): void;
+  /** Extension: remove a listener added with `onReconnect`. */
+  offReconnect(callback: OnReconnectCallback): void;
   /** Extension: this task's id, as in the connectSocket success result. */
   readonly socketTaskId: number;
   /** Extension: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
@@ -164,7 +240,7 @@ export interface SocketTask {
   readonly bufferedAmount: number;
   /** Extension: the sub-protocol the server chose ("" before open or when none). */
   readonly protocol: string;
-  /** Extension: the url given to connectSocket. */
+  /** Extension: the url given to connectSocket (a url function: the url of the latest attempt, "" before the first). */
   readonly url: string;
   /** Extension: the {@link readyState} of a task whose handshake is under way. */
   readonly CONNECTING: 0;
@@ -249,6 +325,87 @@ export interface QQOptions {
    * 0 (or Infinity, or more than 2^31 - 1) is never. @default 30000
    */
   heartbeat?: number;
+  /**
+   * What the host tells about its sockets (connect, open, errors, close, flow control pausing and
+   * resuming a socket, a share's holders): entries at this level and above go to this thread's
+   * console (`'debug'` everything, `'info'` connections, errors and closes), or every entry to a
+   * function. Entries come from every backend, a shared worker's to each tab that holds the task.
+   * No entry carries a header's value, nor a url's user and password or its query (`?…`).
+   * @default 'warn' (no entry: nothing the host does is at warn level)
+   */
+  log?: LogLevel | ((entry: LogEntry) => void);
+}
+
+/** How much of what the host does {@link QQOptions.log} tells. */
+export type LogLevel = 'debug' | 'info' | 'warn';
+
+/** What a host's log entry is about. */
+export type LogEvent = 'connect' | 'open' | 'error' | 'close' | 'pause' | 'resume' | 'share' | 'reconnect';
+
+/** One entry of {@link QQOptions.log}. */
+export interface LogEntry {
+  /** `'debug'` (flow control, a share's holders) or `'info'` (everything else). */
+  level: LogLevel;
+  /** When the host saw it: ms since the epoch, with a fraction. */
+  time: number;
+  /** The task it is about. */
+  socketTaskId: number;
+  /** What happened. */
+  event: LogEvent;
+  /** One line for a person, e.g. `open wss://example.test/feed?… (protocol v1)`. */
+  message: string;
+}
+
+/** Counters of one live task, from {@link QQ.stats}. */
+export interface TaskStats {
+  /** The task's {@link SocketTask.socketTaskId}. */
+  socketTaskId: number;
+  /** Its url, without user, password or query (`?…`). */
+  url: string;
+  /** As {@link SocketTask.readyState}. */
+  readyState: ReadyState;
+  /** Messages received from the server (delivered or on their way to this thread). */
+  messagesIn: number;
+  /** Their size: bytes of binary messages, UTF-16 code units of text, as flow control weighs them. */
+  bytesIn: number;
+  /** Sends the socket took (success). */
+  messagesOut: number;
+  /** Their bytes (text as UTF-8). */
+  bytesOut: number;
+  /** Sends accepted and not yet taken by the socket (their bytes are in bufferedAmount). */
+  sendsWaiting: number;
+  /** As {@link SocketTask.bufferedAmount}. */
+  bufferedAmount: number;
+  /** How long flow control kept the socket from reading, in all (ms): this thread fell behind. */
+  pausedMs: number;
+  /** Tasks holding its socket: 1, or a share's holders across every tab. */
+  holders: number;
+}
+
+/** The host's own counters, from {@link QQ.stats}. */
+export interface HostCounters {
+  /** Sockets the host holds for this instance. */
+  sockets: number;
+  /** Batches the host posted to this thread. */
+  batchesOut: number;
+  /** Batches the host received from this thread. */
+  batchesIn: number;
+  /** Bytes posted to this thread and not yet dispatched. */
+  inFlightBytes: number;
+  /** Messages posted to this thread and not yet dispatched. */
+  inFlightMessages: number;
+  /** How often flow control paused a socket. */
+  pauses: number;
+  /** How often flow control resumed one. */
+  resumes: number;
+}
+
+/** {@link QQ.stats}: cheap enough to ask once a second. */
+export interface QQStats {
+  /** The host's counters; undefined while no host runs (none started yet, or released when idle). */
+  host: HostCounters | undefined;
+  /** Every task that is CONNECTING, OPEN or CLOSING, in creation order. */
+  tasks: TaskStats[];
 }
 
 /** Options that carry at least one callback (then no Promise is returned). */
@@ -310,4 +467,6 @@ export interface QQ {
   offSocketClose(callback?: OnCloseCallback): void;
   /** Closes every socket (1001) and ends the host. Later connectSocket calls fail. */
   destroy(): Promise<void>;
+  /** Extension: the counters of every live task and of the host. */
+  stats(): Promise<QQStats>;
 }

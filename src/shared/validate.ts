@@ -3,6 +3,9 @@
  * the normalized value or an errMsg; none of them throws.
  */
 import { errors, fail, typeName } from './errors.js';
+import type { KeepalivePolicy, ReconnectPolicy } from './protocol.js';
+import { DEFAULT_KEEPALIVE, DEFAULT_RECONNECT } from './reconnect.js';
+import { MAX_TIMER_MS } from './timers.js';
 import type { SocketData } from './types.js';
 
 /** A validation outcome: the value, or the errMsg to fail with. */
@@ -126,6 +129,56 @@ export function checkOptional<T extends boolean | number>(
     return bad(fail('connectSocket', `parameter error: parameter.${key} should be a Number >= 0 instead of ${value}`));
   }
   return good(value as T);
+}
+
+/** `parameter error: parameter.<path> should be <what> instead of <got>` of connectSocket. */
+const parameterError = (path: string, what: string, got: string): Checked<never> =>
+  bad(fail('connectSocket', `parameter error: parameter.${path} should be ${what} instead of ${got}`));
+
+/** Whether `value` is a number of the range `test` accepts; NaN never is. */
+type NumberRule = [what: string, test: (value: number, policy: ReconnectPolicy) => boolean];
+const RECONNECT_RULES: Record<keyof ReconnectPolicy, NumberRule> = {
+  retries: ['an integer >= 0 or Infinity', (v) => (Number.isInteger(v) && v >= 0) || v === Number.POSITIVE_INFINITY],
+  minDelay: ['a Number >= 0', (v) => v >= 0 && v <= MAX_TIMER_MS],
+  maxDelay: ['a Number >= minDelay', (v, p) => v >= p.minDelay && v <= MAX_TIMER_MS],
+  factor: ['a Number >= 1', (v) => v >= 1 && Number.isFinite(v)],
+  jitter: ['a Number from 0 to 1', (v) => v >= 0 && v <= 1],
+  queue: ['an integer >= 0 or Infinity', (v) => (Number.isInteger(v) && v >= 0) || v === Number.POSITIVE_INFINITY],
+};
+
+/** Checks a connectSocket option that is `true`, `false` or an object of numbers. */
+function checkNumbers<P extends object>(
+  value: unknown,
+  name: string,
+  defaults: P,
+  rules: Record<string, NumberRule>,
+): Checked<P | undefined> {
+  if (value === undefined || value === false) return good(undefined);
+  if (value === true) return good({ ...defaults });
+  if (!isOptionsObject(value)) return parameterError(name, 'Boolean or Object', typeName(value));
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const key of Object.keys(rules)) if (value[key] !== undefined) out[key] = value[key];
+  for (const [key, [what, test]] of Object.entries(rules)) {
+    const v = out[key];
+    if (typeof v !== 'number') return parameterError(`${name}.${key}`, 'Number', typeName(v));
+    if (!test(v, out as unknown as ReconnectPolicy)) return parameterError(`${name}.${key}`, what, String(v));
+  }
+  return good(out as P);
+}
+
+/** Checks connectSocket's `reconnect`: the policy with every default, or undefined when off. */
+export const checkReconnect = (value: unknown): Checked<ReconnectPolicy | undefined> =>
+  checkNumbers(value, 'reconnect', DEFAULT_RECONNECT, RECONNECT_RULES);
+
+/** Checks connectSocket's `keepalive`: the policy with every default, or undefined when off. */
+export function checkKeepalive(value: unknown): Checked<KeepalivePolicy | undefined> {
+  const positive: NumberRule = ['a Number > 0', (v) => v > 0 && v <= MAX_TIMER_MS];
+  const checked = checkNumbers(value, 'keepalive', DEFAULT_KEEPALIVE, { interval: positive, timeout: positive });
+  if (!checked.ok || checked.value === undefined || !isOptionsObject(value)) return checked;
+  const { message } = value;
+  if (message === undefined) return checked;
+  if (typeof message !== 'string') return parameterError('keepalive.message', 'String', typeName(message));
+  return good({ ...checked.value, message });
 }
 
 /** UTF-8 length of a string without encoding it (Buffer.byteLength where it exists). */

@@ -5,6 +5,7 @@
  */
 import { clock, setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
+import { lasting } from './reconnect.js';
 import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
@@ -20,7 +21,8 @@ const MAX_PAYLOAD_EXCEEDED = 'Max payload size exceeded';
 const tooLarge = (data: string | ArrayBuffer, max: number) =>
   typeof data === 'string' ? data.length * 3 > max && utf8ByteLength(data) > max : data.byteLength > max;
 
-export const browserSocketFactory: SocketFactory = (frame, config, handlers) => {
+/** One socket over the native WebSocket; {@link browserSocketFactory} adds `reconnect` and `keepalive`. */
+const webSocket: SocketFactory = (frame, config, handlers) => {
   const ws = new WebSocket(frame.url, frame.protocols);
   ws.binaryType = 'arraybuffer';
   let opened = false;
@@ -91,3 +93,9 @@ export const browserSocketFactory: SocketFactory = (frame, config, handlers) => 
   };
   return socket;
 };
+
+/**
+ * The browser socket adapter, with `reconnect` and `keepalive` when a task asks for them (the
+ * share pool wraps this one: a shared socket reconnects once for all its holders).
+ */
+export const browserSocketFactory: SocketFactory = lasting(webSocket);

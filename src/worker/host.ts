@@ -10,13 +10,36 @@ import {
   DESTROY_REASON,
   errors,
   fellBehind,
+  staying,
   undeliverable,
 } from '../shared/errors.js';
-import type { Command, ConnectFrame, HostConfig, HostEvent, HostStats } from '../shared/protocol.js';
+import type {
+  Command,
+  ConnectFrame,
+  DialFrame,
+  HostConfig,
+  HostEvent,
+  HostStats,
+  HostTaskStats,
+  PageFrame,
+} from '../shared/protocol.js';
+import { redactUrl, redactUrls } from '../shared/redact.js';
 import { type Clock, MAX_TIMER_MS } from '../shared/timers.js';
+import type { LogEvent, LogLevel } from '../shared/types.js';
 import { FlowControl, OVERRUN_BYTES, OVERRUN_ITEMS, type Pausable } from './flow-control.js';
 import { Outbox, type PostBatch, type Scheduler } from './outbox.js';
-import type { HostSocket, Received, SocketFactory, SocketHandlers } from './socket.js';
+import type {
+  Credentials,
+  HostSocket,
+  Received,
+  ReconnectInfo,
+  SendDone,
+  SocketFactory,
+  SocketHandlers,
+} from './socket.js';
+
+/** Log levels from the least: an entry goes out when its level reaches the facade's. */
+const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2 };
 
 /** How long `shutdown` waits for closing handshakes before dropping connections. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -37,8 +60,9 @@ export interface HostRuntime {
  * One connection's states, as the host sees them:
  *
  *   connecting ──open──▶ open ──close / server close──▶ closing ──▶ closed
- *        │                 │                                         ▲
- *        └── close, timeout, failure ──────────────────────────────────┘
+ *     ▲  │                 │                                         ▲
+ *     │  └── close, timeout, failure ──────────────────────────────────┘
+ *     └──── reconnect (a socket with `reconnect` lost its connection) ◀── open
  *
  * `closed` is reached exactly once and emits the task's last event.
  */
@@ -48,7 +72,7 @@ class Connection implements SocketHandlers, Pausable {
   state: State = 'connecting';
   readonly #host: Host;
   readonly #id: number;
-  readonly #connectStart: number;
+  #connectStart: number;
   #socket: HostSocket | undefined;
   #timer: unknown;
   #shutdownTimer: unknown;
@@ -60,11 +84,44 @@ class Connection implements SocketHandlers, Pausable {
   #stopped = false;
   /** The close event to report whatever the socket says (our abort, our protocol-error frame). */
   #override: { code: number; reason?: string } | undefined;
+  /** The url as a log entry or stats may show it: no user, password or query. */
+  #url: string;
+  readonly #durable: boolean;
+  /** The page is in the back/forward cache: a socket lost meanwhile was closed by the browser. */
+  #cached = false;
+  /** The answer to the host's question about where the next attempt connects. */
+  #dialed: ((answer: Credentials) => void) | undefined;
+  /** Counters for stats. */
+  #messagesIn = 0;
+  #bytesIn = 0;
+  #pausedMs = 0;
+  #pausedAt: number | undefined;
+  #holders = 1;
 
   constructor(host: Host, frame: ConnectFrame) {
     this.#host = host;
     this.#id = frame.id;
     this.#connectStart = host.runtime.clock();
+    this.#url = frame.dynamic === true ? '' : redactUrl(frame.url);
+    this.#durable = frame.reconnect !== undefined;
+  }
+
+  /** Adds a log entry for this task if the facade wants its level (HostConfig.log). */
+  #log(level: LogLevel, event: LogEvent, message: string): void {
+    const host = this.#host;
+    if (LEVELS[level] < host.logLevel) return;
+    host.outbox.push({ type: 'log', id: this.#id, level, time: host.runtime.clock(), event, message });
+  }
+
+  stats(): HostTaskStats {
+    const paused = this.#pausedAt === undefined ? 0 : this.#host.runtime.clock() - this.#pausedAt;
+    return {
+      id: this.#id,
+      messagesIn: this.#messagesIn,
+      bytesIn: this.#bytesIn,
+      pausedMs: this.#pausedMs + paused,
+      holders: this.#holders,
+    };
   }
 
   get framesTaken(): number {
@@ -74,9 +131,11 @@ class Connection implements SocketHandlers, Pausable {
   /** Opens the socket. Separate from the constructor: a factory may report failure synchronously. */
   start(frame: ConnectFrame): void {
     const host = this.#host;
-    if (frame.timeout > 0 && frame.timeout <= MAX_TIMER_MS) {
+    // With `reconnect`, each attempt has its own timeout (reconnect.ts).
+    if (frame.timeout > 0 && frame.timeout <= MAX_TIMER_MS && !this.#durable) {
       this.#timer = host.runtime.setTimer(this.#onTimeout, frame.timeout);
     }
+    if (frame.dynamic !== true) this.#log('info', 'connect', `connect ${this.#url}${frame.share ? ' (shared)' : ''}`);
     try {
       this.#socket = host.runtime.factory(frame, host.config, this);
     } catch (error) {
@@ -85,7 +144,12 @@ class Connection implements SocketHandlers, Pausable {
     }
   }
 
-  open(header: Record<string, string>, protocol: string, connectEnd: number): void {
+  open(
+    header: Record<string, string>,
+    protocol: string,
+    connectEnd: number,
+    again?: { attempt: number; reconnected: boolean },
+  ): void {
     if (this.state !== 'connecting') return;
     this.state = 'open';
     this.#host.runtime.clearTimer(this.#timer);
@@ -96,12 +160,61 @@ class Connection implements SocketHandlers, Pausable {
       header,
       protocol,
       profile: { connectStart: this.#connectStart, connectEnd, handshakeEnd },
+      ...again,
     });
+    const retry = again === undefined ? '' : ` (retry ${again.attempt})`;
+    this.#log('info', 'open', `open ${this.#url}${protocol === '' ? '' : ` (protocol ${protocol})`}${retry}`);
   }
 
   message(data: Received): void {
     if (this.state === 'closed' || this.#stopped) return;
-    this.#host.flow.delivered(this.#host.outbox.message(this.#id, data), this);
+    const cost = this.#host.outbox.message(this.#id, data);
+    this.#messagesIn++;
+    this.#bytesIn += cost;
+    this.#host.flow.delivered(cost, this);
+  }
+
+  /** A reconnecting socket lost its connection; the task is CONNECTING until the next open. */
+  reconnect(info: ReconnectInfo): void {
+    if (this.state === 'closed' || this.#stopped || this.#override !== undefined) return;
+    this.state = 'connecting';
+    this.#connectStart = this.#host.runtime.clock();
+    this.#host.outbox.push({ type: 'reconnect', id: this.#id, ...info });
+    const { attempt, delay, code } = info;
+    const errMsg = redactUrls(info.errMsg);
+    this.#log('info', 'reconnect', `retry ${attempt} in ${delay} ms: ${code} ${errMsg}`);
+  }
+
+  /** Asks the facade where attempt `attempt` connects (its url or header functions). */
+  credentials(attempt: number): Promise<Credentials> {
+    this.#dialed?.({ errMsg: errors.sendAborted() }); // an older question is moot
+    this.#host.outbox.push({ type: 'dial', id: this.#id, attempt });
+    return new Promise((resolve) => {
+      this.#dialed = resolve;
+    });
+  }
+
+  /** The facade's answer to {@link credentials}. */
+  dialed(frame: DialFrame): void {
+    const answer = this.#dialed;
+    this.#dialed = undefined;
+    if (answer === undefined) return;
+    if (frame.errMsg !== undefined || frame.url === undefined) answer({ errMsg: frame.errMsg ?? errors.dataType() });
+    else {
+      this.#url = redactUrl(frame.url);
+      this.#log('info', 'connect', `connect ${this.#url}`);
+      answer({ url: frame.url, headers: frame.headers ?? {} });
+    }
+  }
+
+  holders(count: number): void {
+    this.#holders = count;
+    this.#log('debug', 'share', `the shared socket has ${count} holder${count === 1 ? '' : 's'}`);
+  }
+
+  page(event: PageFrame['event']): void {
+    if (event === 'hidden' || event === 'shown') this.#cached = event === 'hidden';
+    this.#socket?.page?.(event);
   }
 
   get canPause(): boolean {
@@ -110,10 +223,17 @@ class Connection implements SocketHandlers, Pausable {
 
   pause(): void {
     this.#socket?.pause?.();
+    this.#pausedAt = this.#host.runtime.clock();
+    this.#log('debug', 'pause', 'paused reading: the page is behind');
   }
 
   resume(): void {
     this.#socket?.resume?.();
+    if (this.#pausedAt === undefined) return;
+    const ms = this.#host.runtime.clock() - this.#pausedAt;
+    this.#pausedMs += ms;
+    this.#pausedAt = undefined;
+    this.#log('debug', 'resume', `resumed reading after ${Math.round(ms)} ms`);
   }
 
   /** Flow control: the facade stopped taking messages that this socket cannot stop reading. */
@@ -134,9 +254,17 @@ class Connection implements SocketHandlers, Pausable {
 
   error(errMsg: string, closeCode?: number): void {
     if (this.state === 'closed' || this.#errored || this.#override !== undefined) return;
-    this.#errored = true;
     if (closeCode !== undefined) this.#override = { code: closeCode };
-    this.#host.outbox.push({ type: 'error', id: this.#id, errMsg });
+    this.#report(errMsg);
+  }
+
+  /** The task's onError. */
+  #report(errMsg: string): void {
+    this.#errored = true;
+    // A browser closes the sockets of a page it puts in the back/forward cache: say so.
+    const said = this.#cached && !this.#durable ? staying.backForwardCache() : errMsg;
+    this.#host.outbox.push({ type: 'error', id: this.#id, errMsg: said });
+    this.#log('info', 'error', `error: ${redactUrls(said)}`);
   }
 
   close(code: number, reason: string): void {
@@ -149,9 +277,13 @@ class Connection implements SocketHandlers, Pausable {
       event = { code: this.#override.code, reason: this.#override.reason ?? '' };
     } else if (code === 1006) {
       // Spec: a drop without a close frame is onError, then onClose 1006 "abnormal closure".
-      if (!this.#errored) this.#host.outbox.push({ type: 'error', id: this.#id, errMsg: CONNECTION_LOST });
+      if (!this.#errored) this.#report(CONNECTION_LOST);
       event = { code, reason: ABNORMAL_CLOSURE_REASON };
     }
+    this.#dialed?.({ errMsg: errors.sendAborted() });
+    this.#dialed = undefined;
+    if (this.#pausedAt !== undefined) this.resume();
+    this.#log('info', 'close', `close ${event.code}${event.reason === '' ? '' : ` ${event.reason}`}`);
     this.#host.outbox.push({ type: 'close', id: this.#id, ...event });
     this.#host.flow.release(this);
     this.#host.forget(this.#id);
@@ -159,7 +291,9 @@ class Connection implements SocketHandlers, Pausable {
 
   send(payload: string | Uint8Array): void {
     const outbox = this.#host.outbox;
-    if (this.state !== 'open' || this.#socket === undefined) {
+    // With `reconnect`, the socket keeps what is sent between connections (reconnect.ts).
+    const open = this.state === 'open' || (this.#durable && this.state === 'connecting');
+    if (!open || this.#socket === undefined) {
       outbox.ack(this.#id, errors.sendAborted());
       return;
     }
@@ -171,8 +305,8 @@ class Connection implements SocketHandlers, Pausable {
   }
 
   /** A send's outcome (one function for all of them: no closure per send). */
-  #sent = (error?: Error | null): void => {
-    this.#host.outbox.ack(this.#id, error ? errors.sendAborted() : undefined);
+  #sent: SendDone = (error) => {
+    this.#host.outbox.ack(this.#id, error ? (error.errMsg ?? errors.sendAborted()) : undefined);
   };
 
   /** The facade's close(): a handshake in progress is aborted and reports the requested code. */
@@ -219,6 +353,8 @@ export class Host {
   readonly runtime: HostRuntime;
   readonly outbox: Outbox;
   readonly flow = new FlowControl();
+  /** The least {@link LEVELS} of the log entries the facade wants. */
+  readonly logLevel: number;
   readonly #connections = new Map<number, Connection>();
   /** Batches received from the facade, for stats. */
   #received = 0;
@@ -232,6 +368,7 @@ export class Host {
     this.runtime = runtime;
     this.outbox = new Outbox(runtime.post, this.#postFailed, runtime.schedule, runtime.later);
     this.#onEnd = onEnd;
+    this.logLevel = LEVELS[config.log] ?? LEVELS.warn;
   }
 
   /** Handles one batch from the facade. A bad frame is skipped; it never stops the host. */
@@ -279,6 +416,12 @@ export class Host {
         this.#ending = true;
         for (const connection of this.#connections.values()) connection.shutdown(command.reason);
         this.#endIfDone();
+        return;
+      case 'dial':
+        this.#connections.get(command.id)?.dialed(command);
+        return;
+      case 'page':
+        for (const connection of this.#connections.values()) connection.page(command.event);
         return;
       default:
         command satisfies never; // a new command type must be handled above
@@ -343,6 +486,7 @@ export class Host {
       batches: this.outbox.batches,
       received: this.#received,
       framesTaken,
+      tasks: [...this.#connections.values()].map((connection) => connection.stats()),
     };
   }
 }

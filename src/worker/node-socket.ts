@@ -9,6 +9,7 @@ import { clock } from '../shared/timers.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { openTunnel } from './proxy-tunnel.js';
+import { lasting } from './reconnect.js';
 import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
@@ -38,7 +39,14 @@ function tlsOptions(options: ConnectOptions): tls.ConnectionOptions {
   return out;
 }
 
-export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
+/** The HTTP status of a handshake the server refused, from ws's words for it. */
+const refusedStatus = (message: string): number | undefined => {
+  const status = /^Unexpected server response: (\d{3})$/.exec(message)?.[1];
+  return status === undefined ? undefined : Number(status);
+};
+
+/** One socket over ws; {@link nodeSocketFactory} adds `reconnect` and `keepalive` around it. */
+const wsSocket: SocketFactory = (frame, config, handlers) => {
   const secure = frame.url.slice(0, 4).toLowerCase() === 'wss:';
   let raw: net.Socket | undefined;
   /** The TCP socket under `raw` (itself, or a proxy tunnel under TLS): where TCP_NODELAY goes. */
@@ -121,9 +129,11 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     // ws answers pings itself, and drops the connection (without an event) when too many
     // pongs are pending; the ping that tripped the guard is emitted after it did.
     if (ws.readyState !== WebSocket.OPEN) socketError ??= PING_FLOOD;
+    else handlers.pong?.();
   });
+  ws.on('pong', () => handlers.pong?.());
   ws.on('error', (error: Error) => {
-    handlers.error(error.message, statusCodeOf(error));
+    handlers.error(error.message, statusCodeOf(error), refusedStatus(error.message));
   });
   ws.on('close', (code: number, reason: Buffer) => {
     if (code === 1006 && socketError !== undefined) handlers.error(socketError);
@@ -166,6 +176,12 @@ export const nodeSocketFactory: SocketFactory = (frame, config, handlers) => {
     get framesTaken() {
       return reader?.taken ?? 0;
     },
+    ping() {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    },
   };
   return socket;
 };
+
+/** The Node socket adapter, with `reconnect` and `keepalive` when a task asks for them. */
+export const nodeSocketFactory: SocketFactory = lasting(wsSocket);

@@ -18,7 +18,7 @@ function copyOf(data: Exclude<Received, string>): Received {
 interface Shared {
   socket: HostSocket;
   holders: Set<SocketHandlers>;
-  /** The open event, for late joiners. */
+  /** The open event, for late joiners (until the socket reconnects). */
   opened: { header: Record<string, string>; protocol: string; connectEnd: number } | undefined;
   /** What the socket itself last said it buffers (every holder's sends), for late joiners. */
   buffered: number;
@@ -42,15 +42,22 @@ export class SharePool {
   }
 
   #join(frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers): HostSocket {
-    const key = `${frame.url}\n${frame.protocols.join(',')}`;
+    // What must match to share: a socket that reconnects or probes does so for all its holders.
+    const key = `${frame.url}\n${frame.protocols.join(',')}\n${JSON.stringify([frame.reconnect, frame.keepalive])}`;
     let shared = this.#shares.get(key);
     if (shared === undefined) {
       const holders = new Set<SocketHandlers>();
       const fresh: Shared = { socket: undefined as unknown as HostSocket, holders, opened: undefined, buffered: 0 };
       fresh.socket = this.#factory(frame, config, {
-        open: (header, protocol, connectEnd) => {
+        open: (header, protocol, connectEnd, again) => {
           fresh.opened = { header, protocol, connectEnd };
-          for (const h of [...holders]) h.open(header, protocol, connectEnd);
+          for (const h of [...holders]) h.open(header, protocol, connectEnd, again);
+        },
+        // With `reconnect`: one retry for every holder, each of them CONNECTING meanwhile.
+        reconnect: (info) => {
+          fresh.opened = undefined;
+          fresh.buffered = 0;
+          for (const h of [...holders]) h.reconnect?.(info);
         },
         message: (data) => {
           // Each holder's outbox takes its bytes over (and may move them): every one but the
@@ -78,6 +85,10 @@ export class SharePool {
     }
     const share = shared;
     share.holders.add(handlers);
+    const counted = () => {
+      for (const h of share.holders) h.holders?.(share.holders.size);
+    };
+    counted();
     if (share.opened !== undefined) {
       const { header, protocol, connectEnd } = share.opened;
       queueMicrotask(() => {
@@ -89,6 +100,7 @@ export class SharePool {
     const leave = (code: number, reason: string, last: (s: HostSocket) => void) => {
       if (!share.holders.delete(handlers)) return;
       queueMicrotask(() => handlers.close(code, reason));
+      counted();
       if (share.holders.size === 0) {
         this.#forget(key, share);
         last(share.socket);
@@ -98,6 +110,11 @@ export class SharePool {
       send: (data, done) => share.socket.send(data, done),
       close: (code, reason) => leave(code, reason, (s) => s.close(code, reason)),
       abort: () => leave(1006, '', (s) => s.abort()),
+      // The page's life: online and offline reach the shared socket from any tab; the
+      // back/forward cache of one tab is not the shared worker's (it keeps running for the others).
+      page: (event) => {
+        if (event === 'online' || event === 'offline') share.socket.page?.(event);
+      },
       // No pause/resume: one holder falling behind must not stop the others (see HostSocket.pause).
     };
   }

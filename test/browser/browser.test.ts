@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol.js';
 import { launchChromium, startStaticServer } from '../helpers/chromium.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
@@ -467,11 +468,14 @@ describe('browser build (Chromium)', () => {
         const control = new MessageChannel();
         held.port.onmessage = (event) => resolve(event.data);
         held.port.postMessage(
-          { type: 'qq-host-init', config: { protocolVersion: 2, maxPayload: 1, tls: undefined }, data: data.port2, control: control.port2 },
+          { type: 'qq-host-init', config: { protocolVersion: ${PROTOCOL_VERSION}, maxPayload: 1, tls: undefined }, data: data.port2, control: control.port2 },
           [data.port2, control.port2],
         );
       })`);
-      expect(refused).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 1, facade 2' });
+      expect(refused).toEqual({
+        type: 'qq-host-refused',
+        reason: `protocol version mismatch: host ${PROTOCOL_VERSION - 1}, facade ${PROTOCOL_VERSION}`,
+      });
       web.olderSharedHost(false); // the new build is deployed at the same URL
       const newTab = await context.newPage();
       await newTab.goto(`${web.origin}/`);
@@ -507,6 +511,9 @@ describe('browser build (Chromium)', () => {
         [data.port2, control.port2],
       );
     })`);
-    expect(reply).toEqual({ type: 'qq-host-refused', reason: 'protocol version mismatch: host 2, facade 999' });
+    expect(reply).toEqual({
+      type: 'qq-host-refused',
+      reason: `protocol version mismatch: host ${PROTOCOL_VERSION}, facade 999`,
+    });
   });
 });

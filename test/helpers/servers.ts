@@ -26,6 +26,8 @@ export interface ServerLog {
   received: Array<Array<string | Buffer>>;
   /** Request headers of each handshake. */
   headers: http.IncomingHttpHeaders[];
+  /** Request path (with its query) of each handshake. */
+  paths: string[];
   /** Close code/reason each connection saw, in close order. */
   closes: Array<{ code: number; reason: string }>;
   /** Connections currently open. */
@@ -43,6 +45,8 @@ export interface TestServer {
   closed(n: number): Promise<void>;
   /** The `/stall` connections open now start reading. */
   resumeReading(): void;
+  /** Drops every connection (no close frame): what a crash or a dead network does. */
+  dropAll(): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,7 @@ function behave(
   index: number,
   stall: (socket: net.Socket) => void,
 ): void {
-  const [, kind = 'echo', a = '', b = ''] = path.split('/');
+  const [, kind = 'echo', a = '', b = ''] = (path.split('?')[0] as string).split('/'); // a query (a token) changes nothing
   const received = log.received[index] as Array<string | Buffer>;
   ws.on('message', (data: Buffer, isBinary) => {
     received.push(isBinary ? data : data.toString('utf8'));
@@ -133,7 +137,14 @@ function behave(
  * `tls: 'untrusted'` for wss with another self-signed certificate.
  */
 export async function startWsServer(
-  options: { tls?: boolean | 'untrusted'; protocol?: string | false } = {},
+  options: {
+    tls?: boolean | 'untrusted';
+    protocol?: string | false;
+    /** Listen on this port (a server started again where one stopped); 0, any free port, by default. */
+    port?: number;
+    /** ws's autoPong: false makes a server that never answers a ping. */
+    autoPong?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const web =
     options.tls === 'untrusted'
@@ -143,11 +154,12 @@ export async function startWsServer(
         : http.createServer();
   // `/status/<n>` rejects the handshake with HTTP n.
   web.on('request', (_req, res) => res.writeHead(400).end());
-  const log: ServerLog = { received: [], headers: [], closes: [], open: 0, accepted: 0 };
+  const log: ServerLog = { received: [], headers: [], paths: [], closes: [], open: 0, accepted: 0 };
   const sockets = new Set<WebSocket>();
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const wssOptions = {
     noServer: true,
+    autoPong: options.autoPong ?? true,
     handleProtocols: (protocols: Set<string>) => {
       if (options.protocol === false) return false;
       if (options.protocol !== undefined) return options.protocol;
@@ -181,6 +193,7 @@ export async function startWsServer(
       log.open++;
       log.received.push([]);
       log.headers.push(req.headers);
+      log.paths.push(req.url ?? '/');
       sockets.add(ws);
       ws.on('error', () => {});
       ws.on('close', (code, reason) => {
@@ -206,7 +219,7 @@ export async function startWsServer(
     rawSockets.add(s);
     s.on('close', () => rawSockets.delete(s));
   });
-  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => web.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (web.address() as net.AddressInfo).port;
   return {
     url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`,
@@ -215,6 +228,9 @@ export async function startWsServer(
     sockets,
     closed: (n) =>
       log.closes.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+    dropAll: () => {
+      for (const ws of sockets) ws.terminate();
+    },
     resumeReading: () => {
       for (const socket of stalled) socket.resume();
       stalled.clear();

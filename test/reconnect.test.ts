@@ -1,0 +1,504 @@
+/**
+ * Connections that stay up (issue 19), on both Node backends, against real servers that stop,
+ * start again on the same port, refuse, close with final codes, or go silent: reconnect with
+ * backoff, the send queue, credentials per attempt, keepalive, and a host that dies.
+ */
+import net from 'node:net';
+import { createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { callbacks, WAIT } from './helpers/record.js';
+import { closedPort, startWsServer, type TestServer } from './helpers/servers.js';
+
+type Event =
+  | { event: 'open'; reconnected?: boolean; attempt?: number }
+  | { event: 'message'; data: unknown }
+  | { event: 'reconnect'; attempt: number; delay: number; code: number; reason: string; errMsg: string }
+  | { event: 'error'; errMsg: string }
+  | { event: 'close'; code: number; reason: string };
+
+/** Every event of a task, in order, with waits on them. */
+function watch(task: SocketTask) {
+  const events: Event[] = [];
+  task.onOpen((r) => {
+    const { reconnected, attempt } = r as { reconnected?: boolean; attempt?: number };
+    events.push({
+      event: 'open',
+      ...(reconnected === undefined ? {} : { reconnected }),
+      ...(attempt === undefined ? {} : { attempt }),
+    });
+  });
+  task.onMessage(({ data }) => events.push({ event: 'message', data }));
+  task.onReconnect((r) => events.push({ event: 'reconnect', ...r }));
+  task.onError(({ errMsg }) => events.push({ event: 'error', errMsg }));
+  task.onClose(({ code, reason }) => events.push({ event: 'close', code, reason }));
+  const count = (name: Event['event']) => events.filter((e) => e.event === name).length;
+  return {
+    events,
+    count,
+    /** Resolves once `n` events named `name` happened. */
+    until: (name: Event['event'], n = 1) => vi.waitFor(() => expect(count(name)).toBeGreaterThanOrEqual(n), WAIT),
+    without: (name: Event['event']) => events.filter((e) => e.event !== name),
+  };
+}
+
+/** A gate: `wait()` resolves once `open()` was called. */
+function gate() {
+  let release = () => {};
+  let promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    wait: () => promise,
+    open: () => release(),
+    close: () => {
+      promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+  };
+}
+
+/** No wait between attempts, no jitter: the tests drive the timing with gates. */
+const FAST = { minDelay: 1, maxDelay: 1, jitter: 0 };
+
+describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
+  const instances: QQ[] = [];
+  const servers: TestServer[] = [];
+  const make = (options: QQOptions = {}) => {
+    const qq = createQQ({ backend, ...options });
+    instances.push(qq);
+    return qq;
+  };
+  const serve = async (options: Parameters<typeof startWsServer>[0] = {}) => {
+    const server = await startWsServer(options);
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((qq) => qq.destroy()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('carries a numbered stream through a server stopped and started again: in order, none twice', async () => {
+    let server = await serve();
+    const { port } = server;
+    const qq = make();
+    const task = qq.connectSocket({ url: `${server.url}/echo`, reconnect: { minDelay: 20, maxDelay: 100 } });
+    const w = watch(task);
+    const n = 10_000;
+    const outcome: Array<'ok' | string> = [];
+    let sent = 0;
+    const sendSome = (k: number) => {
+      for (let i = 0; i < k && sent < n; i++, sent++) {
+        const index = sent;
+        task.send({
+          data: `m${index}`,
+          success: () => {
+            outcome[index] = 'ok';
+          },
+          fail: ({ errMsg }) => {
+            outcome[index] = errMsg;
+          },
+        });
+      }
+    };
+    const received: string[] = [];
+    const restart = async () => {
+      await server.close(); // every connection dropped, then the port is free
+      for (const m of server.log.received.flat()) received.push(String(m));
+      server = await serve({ port });
+    };
+    // Sends before the first open wait for it; then batches through three restarts.
+    sendSome(500);
+    await w.until('open');
+    for (let round = 1; round <= 3; round++) {
+      sendSome(2000);
+      await restart();
+      sendSome(500); // while the connection is down: they wait
+      await w.until('open', round + 1);
+    }
+    sendSome(n);
+    await vi.waitFor(() => expect(outcome.filter((o) => o !== undefined).length).toBe(n), WAIT);
+    await vi.waitFor(() => expect(server.log.received.flat().at(-1)).toBe(`m${n - 1}`), WAIT);
+    for (const m of server.log.received.flat()) received.push(String(m));
+    const indices = received.map((m) => Number(m.slice(1)));
+    // In order, none twice: each connection's messages follow the last connection's.
+    expect(indices.every((v, i) => i === 0 || v > (indices[i - 1] as number))).toBe(true);
+    // What the server got was acknowledged; what failed was handed to a connection that died.
+    for (const i of indices) expect(outcome[i]).toBe('ok');
+    const failed = outcome.filter((o) => o !== 'ok');
+    expect(new Set(failed)).toEqual(
+      failed.length === 0 ? new Set() : new Set(['sendSocketMessage:fail WebSocket closed before the data was sent']),
+    );
+    // The sends made while the server was down, and the last thousand, all arrived.
+    expect(indices.slice(-1000)).toEqual(Array.from({ length: 1000 }, (_, i) => n - 1000 + i));
+    expect(w.count('reconnect')).toBeGreaterThanOrEqual(3);
+    expect(w.count('error') + w.count('close')).toBe(0);
+    expect(task.readyState).toBe(task.OPEN);
+  }, 120_000);
+
+  it('counts attempts per outage, reports each, and opens with reconnected and attempt', async () => {
+    let server = await serve();
+    const { port } = server;
+    const qq = make();
+    const door = gate();
+    let calls = 0;
+    const task = qq.connectSocket({
+      url: async () => {
+        // The first connection, retries 1 and 2 (refused), then retry 3 waits at the door.
+        if (++calls === 4) await door.wait();
+        return `ws://127.0.0.1:${port}/echo`;
+      },
+      reconnect: FAST,
+    });
+    const w = watch(task);
+    await w.until('open');
+    expect(w.events).toEqual([{ event: 'open' }]);
+    await server.close();
+    await w.until('reconnect', 3);
+    server = await serve({ port });
+    door.open();
+    await w.until('open', 2);
+    const refused = `connect ECONNREFUSED 127.0.0.1:${port}`;
+    const reconnects = w.events.filter((e) => e.event === 'reconnect');
+    expect(reconnects.slice(0, 3)).toEqual([
+      {
+        event: 'reconnect',
+        attempt: 1,
+        delay: 1,
+        code: 1006,
+        reason: 'abnormal closure',
+        errMsg: 'connection closed without a close frame',
+      },
+      { event: 'reconnect', attempt: 2, delay: 1, code: 1006, reason: 'abnormal closure', errMsg: refused },
+      { event: 'reconnect', attempt: 3, delay: 1, code: 1006, reason: 'abnormal closure', errMsg: refused },
+    ]);
+    const opens = w.events.filter((e) => e.event === 'open');
+    expect(reconnects.length).toBe(3);
+    expect(opens[1]).toEqual({ event: 'open', reconnected: true, attempt: 3 });
+    expect(calls).toBe(4);
+    // A server that closes cleanly is retried too, and the count starts again at 1.
+    for (const s of server.sockets) s.close(1001, 'going away');
+    await w.until('open', 3);
+    expect(w.events.filter((e) => e.event === 'reconnect').at(-1)).toEqual({
+      event: 'reconnect',
+      attempt: 1,
+      delay: 1,
+      code: 1001,
+      reason: 'going away',
+      errMsg: 'the server closed the connection: 1001 going away',
+    });
+    expect(w.count('error') + w.count('close')).toBe(0);
+  });
+
+  it('waits within the backoff bounds: min(maxDelay, minDelay * factor^n) scaled by [1 - jitter, 1]', async () => {
+    const port = await closedPort();
+    const qq = make();
+    const policy = { minDelay: 20, maxDelay: 200, factor: 3, jitter: 0.5, retries: 5 };
+    const dialed: number[] = [];
+    const task = qq.connectSocket({
+      url: () => {
+        dialed.push(performance.now());
+        return `ws://127.0.0.1:${port}/`;
+      },
+      reconnect: policy,
+    });
+    const w = watch(task);
+    await w.until('close');
+    const reconnects = w.events.filter((e) => e.event === 'reconnect') as Array<{ attempt: number; delay: number }>;
+    expect(reconnects.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5]);
+    reconnects.forEach(({ attempt, delay }, i) => {
+      const base = Math.min(200, 20 * 3 ** (attempt - 1));
+      expect(delay).toBeGreaterThanOrEqual(Math.floor(base * 0.5));
+      expect(delay).toBeLessThanOrEqual(base);
+      // Measured, not asserted tightly: the next attempt came no sooner than the wait.
+      expect((dialed[i + 1] as number) - (dialed[i] as number)).toBeGreaterThanOrEqual(delay - 2);
+    });
+    expect(w.without('reconnect')).toEqual([
+      {
+        event: 'error',
+        errMsg: `reconnect gave up after 5 attempts: connect ECONNREFUSED 127.0.0.1:${port}`,
+      },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ]);
+  });
+
+  it('does not retry what a retry cannot fix: a 401 handshake, a 1008 close', async () => {
+    const server = await serve();
+    const qq = make();
+    const refused = watch(qq.connectSocket({ url: `${server.url}/status/401`, reconnect: FAST }));
+    await refused.until('close');
+    expect(refused.events).toEqual([
+      { event: 'error', errMsg: 'Unexpected server response: 401' },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ]);
+    const policy = watch(qq.connectSocket({ url: `${server.url}/close/1008/not%20you`, reconnect: FAST }));
+    await policy.until('close');
+    expect(policy.events).toEqual([{ event: 'open' }, { event: 'close', code: 1008, reason: 'not you' }]);
+    // 429 (too many requests) is retried.
+    const busy = watch(qq.connectSocket({ url: `${server.url}/status/429`, reconnect: { ...FAST, retries: 1 } }));
+    await busy.until('close');
+    expect(busy.events.map((e) => e.event)).toEqual(['reconnect', 'error', 'close']);
+    expect(busy.events[1]).toEqual({
+      event: 'error',
+      errMsg: 'reconnect gave up after 1 attempts: Unexpected server response: 429',
+    });
+  });
+
+  it('queues sends while CONNECTING up to `queue` bytes, then fails them; the rest go out on open in order', async () => {
+    const server = await serve();
+    const qq = make();
+    const door = gate();
+    const task = qq.connectSocket({
+      url: async () => {
+        await door.wait();
+        return `${server.url}/echo`;
+      },
+      reconnect: { ...FAST, queue: 10 },
+    });
+    const w = watch(task);
+    const outcomes: string[] = [];
+    const cb = (label: string) => ({
+      success: () => outcomes.push(`${label} ok`),
+      fail: ({ errMsg }: { errMsg: string }) => outcomes.push(`${label} ${errMsg}`),
+    });
+    task.send({ data: 'abcdef', ...cb('a') }); // 6 bytes: waits
+    task.send({ data: new Uint8Array(5), ...cb('b') }); // 11 > 10: refused
+    task.send({ data: 'wxyz', ...cb('c') }); // 10: waits
+    expect(task.readyState).toBe(task.CONNECTING);
+    await vi.waitFor(() => expect(outcomes).toEqual(['b sendSocketMessage:fail send queue full (10 bytes)']), WAIT);
+    expect(task.bufferedAmount).toBe(10);
+    door.open();
+    await w.until('message', 2);
+    expect(outcomes).toEqual(['b sendSocketMessage:fail send queue full (10 bytes)', 'a ok', 'c ok']);
+    expect(w.events.filter((e) => e.event === 'message')).toEqual([
+      { event: 'message', data: 'abcdef' },
+      { event: 'message', data: 'wxyz' },
+    ]);
+    expect(task.bufferedAmount).toBe(0);
+  });
+
+  it('calls url and header functions before each attempt; one that rejects is a failed attempt', async () => {
+    let server = await serve();
+    const { port } = server;
+    const qq = make();
+    let token = 0;
+    const task = qq.connectSocket({
+      url: () => `ws://127.0.0.1:${port}/echo?token=${++token}`,
+      header: async () => {
+        if (token === 2) throw new Error('token service down');
+        return { authorization: `Bearer t${token}` };
+      },
+      reconnect: FAST,
+    });
+    const w = watch(task);
+    await w.until('open');
+    server.dropAll();
+    await w.until('open', 2);
+    expect(server.log.paths).toEqual(['/echo?token=1', '/echo?token=3']);
+    expect(server.log.headers.map((h) => h.authorization)).toEqual(['Bearer t1', 'Bearer t3']);
+    expect(w.events.filter((e) => e.event === 'reconnect').map((e) => (e as { errMsg: string }).errMsg)).toEqual([
+      'connection closed without a close frame',
+      'header() failed: token service down',
+    ]);
+    await server.close();
+    server = await serve({ port });
+    // A url function that returns what is not a ws url: a failed attempt, and said so.
+    const bad = watch(qq.connectSocket({ url: () => 'http://127.0.0.1/', reconnect: { ...FAST, retries: 1 } }));
+    await bad.until('close');
+    expect(bad.without('reconnect')).toEqual([
+      {
+        event: 'error',
+        errMsg: 'reconnect gave up after 1 attempts: connectSocket:fail invalid url "http://127.0.0.1/"',
+      },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ]);
+  });
+
+  it('cancels the wait on close(): the task closes with its code and nothing dials again', async () => {
+    const port = await closedPort();
+    const qq = make();
+    let calls = 0;
+    const task = qq.connectSocket({
+      url: () => {
+        calls++;
+        return `ws://127.0.0.1:${port}/`;
+      },
+      reconnect: { minDelay: 60_000, maxDelay: 60_000 },
+    });
+    const w = watch(task);
+    await w.until('reconnect');
+    expect(task.readyState).toBe(task.CONNECTING);
+    const cb = callbacks();
+    task.close({ code: 4000, reason: 'bye', ...cb });
+    await w.until('close');
+    expect(cb.calls[0]).toEqual({ kind: 'success', result: { errMsg: 'closeSocket:ok' } });
+    expect(w.without('reconnect')).toEqual([{ event: 'close', code: 4000, reason: 'bye' }]);
+    expect(calls).toBe(1);
+    expect(task.readyState).toBe(task.CLOSED);
+  });
+
+  it('refuses bad reconnect and keepalive options, and function urls without reconnect or with share', async () => {
+    const qq = make();
+    const refusal = async (option: object) => {
+      const cb = callbacks();
+      const task = qq.connectSocket({ url: 'ws://127.0.0.1:1/', ...option, ...cb } as never);
+      await cb.done;
+      expect(task.readyState).toBe(task.CLOSED);
+      return cb.calls[0]?.result.errMsg;
+    };
+    expect(await refusal({ reconnect: 'yes' })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect should be Boolean or Object instead of String',
+    );
+    expect(await refusal({ reconnect: { minDelay: -1 } })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect.minDelay should be a Number >= 0 instead of -1',
+    );
+    expect(await refusal({ reconnect: { retries: 1.5 } })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect.retries should be an integer >= 0 or Infinity instead of 1.5',
+    );
+    expect(await refusal({ reconnect: { factor: 0.5 } })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect.factor should be a Number >= 1 instead of 0.5',
+    );
+    expect(await refusal({ reconnect: { jitter: 2 } })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect.jitter should be a Number from 0 to 1 instead of 2',
+    );
+    expect(await refusal({ reconnect: { minDelay: 100, maxDelay: 10 } })).toBe(
+      'connectSocket:fail parameter error: parameter.reconnect.maxDelay should be a Number >= minDelay instead of 10',
+    );
+    expect(await refusal({ keepalive: { interval: 0 } })).toBe(
+      'connectSocket:fail parameter error: parameter.keepalive.interval should be a Number > 0 instead of 0',
+    );
+    expect(await refusal({ keepalive: { message: 5 } })).toBe(
+      'connectSocket:fail parameter error: parameter.keepalive.message should be String instead of Number',
+    );
+    expect(await refusal({ url: () => 'ws://127.0.0.1:1/' })).toBe(
+      'connectSocket:fail parameter error: parameter.url should be String instead of Function',
+    );
+    expect(await refusal({ url: () => 'ws://127.0.0.1:1/', reconnect: true, share: true })).toBe(
+      'connectSocket:fail parameter error: parameter.url should be String instead of Function',
+    );
+    expect(await refusal({ header: () => ({}) })).toBe(
+      'connectSocket:fail parameter error: parameter.header should be Object instead of Function',
+    );
+  });
+});
+
+describe.each(['inline', 'thread'] as const)('keepalive (%s)', (backend) => {
+  const instances: QQ[] = [];
+  afterAll(async () => {
+    await Promise.all(instances.splice(0).map((qq) => qq.destroy()));
+  });
+  const make = () => {
+    const qq = createQQ({ backend });
+    instances.push(qq);
+    return qq;
+  };
+
+  it('drops a connection whose server stops answering pings: error, then 1006', async () => {
+    const server = await startWsServer({ autoPong: false });
+    try {
+      const task = make().connectSocket({ url: `${server.url}/echo`, keepalive: { interval: 200, timeout: 200 } });
+      const w = watch(task);
+      await w.until('close');
+      expect(w.events[0]).toEqual({ event: 'open' });
+      expect(w.events.slice(1).map((e) => e.event)).toEqual(['error', 'close']);
+      const { errMsg } = w.events[1] as { errMsg: string };
+      expect(errMsg).toMatch(/^keepalive timeout: no frame from the server for \d+ ms$/);
+      expect(Number(/(\d+) ms/.exec(errMsg)?.[1])).toBeGreaterThanOrEqual(400);
+      expect(w.events[2]).toEqual({ event: 'close', code: 1006, reason: 'abnormal closure' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a connection whose server answers, across many intervals', async () => {
+    const server = await startWsServer();
+    try {
+      const task = make().connectSocket({ url: `${server.url}/echo`, keepalive: { interval: 100, timeout: 300 } });
+      const w = watch(task);
+      await w.until('open');
+      let pings = 0;
+      for (const s of server.sockets) s.on('ping', () => pings++);
+      await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(5), WAIT);
+      expect(w.events).toEqual([{ event: 'open' }]);
+      task.close();
+      await w.until('close');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reconnects instead, when a silent TCP peer stops everything after the handshake', async () => {
+    // A raw peer: answers the handshake of a real server, then reads and writes nothing more.
+    const real = await startWsServer();
+    const peers: net.Socket[] = [];
+    const silent = net.createServer((client) => {
+      const upstream = net.connect(real.port, '127.0.0.1');
+      peers.push(client, upstream);
+      client.pipe(upstream);
+      let answered = false;
+      upstream.on('data', (chunk: Buffer) => {
+        if (answered) return; // after the handshake response: silence, both ways
+        answered = true;
+        client.write(chunk);
+        client.unpipe(upstream);
+      });
+      client.on('error', () => {});
+      upstream.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const task = make().connectSocket({
+        url: `ws://127.0.0.1:${port}/echo`,
+        keepalive: { interval: 150, timeout: 150 },
+        reconnect: FAST,
+      });
+      const w = watch(task);
+      // Each connection opens, then goes silent: each is dropped, and retried from attempt 1.
+      await w.until('open', 3);
+      const reconnects = w.events.filter((e) => e.event === 'reconnect') as Array<{ errMsg: string; code: number }>;
+      for (const r of reconnects.slice(0, 2)) {
+        expect(r).toMatchObject({ attempt: 1, code: 1006, reason: 'abnormal closure' });
+        expect(r.errMsg).toMatch(/^keepalive timeout: no frame from the server for \d+ ms$/);
+      }
+      expect(w.events.slice(0, 5).map((e) => e.event)).toEqual(['open', 'reconnect', 'open', 'reconnect', 'open']);
+      expect(w.count('error') + w.count('close')).toBe(0);
+      // Closing a silent connection: no close frame comes back, and keepalive ends it.
+      task.close();
+      await w.until('close');
+      expect(w.events.at(-1)).toEqual({ event: 'close', code: 1006, reason: 'abnormal closure' });
+    } finally {
+      for (const socket of peers) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await real.close();
+    }
+  });
+});
+
+describe('a host that dies under a reconnecting task (thread)', () => {
+  it('reconnects through a fresh host, with the death as the loss', async () => {
+    const server = await startWsServer();
+    const qq = createQQ({ backend: 'thread' });
+    try {
+      const task = qq.connectSocket({ url: `${server.url}/echo`, reconnect: FAST });
+      const w = watch(task);
+      await w.until('open');
+      const debug = (qq as unknown as Record<symbol, { crash(how: string): void }>)[
+        Symbol.for('qq-socket-worker.debug')
+      ];
+      debug?.crash('throw');
+      await w.until('open', 2);
+      const reconnect = w.events[1] as { event: string; attempt: number; code: number; errMsg: string };
+      expect(reconnect).toMatchObject({ event: 'reconnect', attempt: 1, code: 1006 });
+      expect(reconnect.errMsg).toMatch(/^socket host died: /);
+      expect(w.events[2]).toEqual({ event: 'open', reconnected: true, attempt: 1 });
+      task.send({ data: 'after the crash' });
+      await w.until('message');
+      expect(w.events.at(-1)).toEqual({ event: 'message', data: 'after the crash' });
+    } finally {
+      await qq.destroy();
+      await server.close();
+    }
+  });
+});
