@@ -19,6 +19,11 @@ const LEVELS = 20;
 
 const server = http.createServer((req, res) => {
   const path = normalize(new URL(req.url, 'http://x').pathname);
+  if (path === '/drop') {
+    // Every feed connection cut without a close frame, as a crash or a dead network would.
+    for (const client of feed.clients) client.terminate();
+    return res.writeHead(204).end();
+  }
   if (path === '/stats') {
     return res
       .writeHead(200, { 'content-type': 'application/json' })

@@ -152,11 +152,13 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
     if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabMessage);
   };
   addEventListener('pagehide', leave);
-  return linkPorts(data.port1, control.port1, ended, () => {
+  const link = linkPorts(data.port1, control.port1, ended, () => {
     release();
     removeEventListener('pagehide', leave);
     port.close();
   });
+  link.shared = true;
+  return link;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { hostDeath, hostDied } from '../shared/errors.js';
+import { hostDeath, hostDied, staying } from '../shared/errors.js';
 import type { Command, HostControl, HostEvent, LogFrame, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
 
@@ -17,6 +17,11 @@ export interface HostLink {
   ended: Promise<unknown>;
   /** Frees the link's ports and proxies (the host has ended); resolves once they are released. */
   dispose(): Promise<void>;
+  /**
+   * The host is a SharedWorker's: it runs on while this page sits in the back/forward cache, so
+   * the page's life (`hidden`, `shown`) is not its.
+   */
+  shared?: boolean;
 }
 
 /** What the client calls on a task. */
@@ -55,6 +60,8 @@ export class HostClient {
   /** When dispatching began in this turn; undefined between turns. */
   #turnStart: number | undefined;
   readonly #schedule: TurnScheduler;
+  /** Between pagehide (persisted) and the host's `restored`: see {@link pageHidden}. */
+  #cached = false;
   /** Where the host's log entries go (the instance's `log`). */
   readonly #log: (frame: LogFrame) => void;
   /** running → ending (shutdown sent) → gone (ended event, or the host died) */
@@ -80,6 +87,14 @@ export class HostClient {
   /** Whether new tasks may use this host. */
   get running(): boolean {
     return this.#state === 'running';
+  }
+
+  /**
+   * The page went into the back/forward cache (pagehide with persisted): until the host says it
+   * saw the page shown again, the errors it reports are of sockets the browser closed.
+   */
+  pageHidden(): void {
+    this.#cached = true;
   }
 
   /** Adds a task whose events this client dispatches. */
@@ -208,6 +223,14 @@ export class HostClient {
     if (frame.type === 'log') {
       this.#log(frame);
       return;
+    }
+    if (frame.type === 'restored') {
+      this.#cached = false;
+      return;
+    }
+    // The browser closes a cached page's sockets, and says only 'WebSocket error': say why.
+    if (this.#cached && (frame.type === 'error' || frame.type === 'reconnect')) {
+      frame.errMsg = staying.backForwardCache();
     }
     const sink = this.#sinks.get(frame.id);
     if (sink === undefined) return;

@@ -161,7 +161,13 @@ class QQInstance implements TaskOwner {
     const client = new HostClient(link, this.#platform.schedule, this.#log);
     this.#client = client;
     // The page's life (browsers): offline and online, and the back/forward cache.
-    this.#unwatchPage ??= this.#platform.watchPage?.((event) => this.#client?.post({ type: 'page', event }));
+    this.#unwatchPage ??= this.#platform.watchPage?.((event) => {
+      const current = this.#client;
+      // A shared worker is not frozen with this page: the cache is not its business.
+      if (current === undefined || (current.link.shared === true && (event === 'hidden' || event === 'shown'))) return;
+      if (event === 'hidden') current.pageHidden();
+      current.post({ type: 'page', event });
+    });
     if (this.#platform.online?.() === false) client.post({ type: 'page', event: 'offline' });
     return client;
   }

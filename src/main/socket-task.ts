@@ -387,7 +387,8 @@ export class SocketTaskImpl implements SocketTask {
         if (this.#state !== CLOSED) this.#socketBuffered = event.bytes;
         return;
       case 'ended':
-        return;
+      case 'restored':
+        return; // the client's, not a task's
       default:
         event satisfies never;
     }

@@ -210,6 +210,14 @@ export interface EndedEvent {
   type: 'ended';
 }
 
+/**
+ * The host's answer to `shown` ({@link PageFrame}), after every socket event it handled before:
+ * a socket the browser closed while the page was in the back/forward cache reported before it.
+ */
+export interface RestoredEvent {
+  type: 'restored';
+}
+
 /** Host → facade, besides messages (batch items). */
 export type HostEvent =
   | OpenEvent
@@ -218,6 +226,7 @@ export type HostEvent =
   | SentEvent
   | BufferedEvent
   | EndedEvent
+  | RestoredEvent
   | ReconnectEvent
   | DialEvent
   | LogFrame;

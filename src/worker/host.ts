@@ -87,8 +87,6 @@ class Connection implements SocketHandlers, Pausable {
   /** The url as a log entry or stats may show it: no user, password or query. */
   #url: string;
   readonly #durable: boolean;
-  /** The page is in the back/forward cache: a socket lost meanwhile was closed by the browser. */
-  #cached = false;
   /** The answer to the host's question about where the next attempt connects. */
   #dialed: ((answer: Credentials) => void) | undefined;
   /** Counters for stats. */
@@ -213,7 +211,12 @@ class Connection implements SocketHandlers, Pausable {
   }
 
   page(event: PageFrame['event']): void {
-    if (event === 'hidden' || event === 'shown') this.#cached = event === 'hidden';
+    // Back from the back/forward cache: the browser closed this socket meanwhile, whether or not
+    // its close event has come yet (with `reconnect`, the socket reconnects: reconnect.ts).
+    if (event === 'shown' && !this.#durable && (this.state === 'open' || this.state === 'connecting')) {
+      this.#drop(staying.backForwardCache());
+      return;
+    }
     this.#socket?.page?.(event);
   }
 
@@ -261,10 +264,8 @@ class Connection implements SocketHandlers, Pausable {
   /** The task's onError. */
   #report(errMsg: string): void {
     this.#errored = true;
-    // A browser closes the sockets of a page it puts in the back/forward cache: say so.
-    const said = this.#cached && !this.#durable ? staying.backForwardCache() : errMsg;
-    this.#host.outbox.push({ type: 'error', id: this.#id, errMsg: said });
-    this.#log('info', 'error', `error: ${redactUrls(said)}`);
+    this.#host.outbox.push({ type: 'error', id: this.#id, errMsg });
+    this.#log('info', 'error', `error: ${redactUrls(errMsg)}`);
   }
 
   close(code: number, reason: string): void {
@@ -422,6 +423,8 @@ export class Host {
         return;
       case 'page':
         for (const connection of this.#connections.values()) connection.page(command.event);
+        // After every socket event handled before it: the tab knows which errors came of the cache.
+        if (command.event === 'shown') this.outbox.push({ type: 'restored' });
         return;
       default:
         command satisfies never; // a new command type must be handled above
@@ -443,7 +446,7 @@ export class Host {
     let ended = false;
     for (const frame of batch.control) {
       if (frame.type === 'ended') ended = true;
-      else ids.add(frame.id);
+      else if (frame.type !== 'restored') ids.add(frame.id);
     }
     for (const id of ids) {
       const connection = this.#connections.get(id);

@@ -27,6 +27,8 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
     let heard = now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let done = false;
+    /** The task heard its close (a keepalive timeout reports it at once). */
+    let ended = false;
     const stop = () => {
       done = true;
       clearTimeout(timer);
@@ -60,7 +62,11 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
         }
         stop();
         handlers.error(staying.keepaliveTimeout(Math.round(now() - heard)));
+        // A drop, whatever the runtime's abort does (a browser can only start a closing
+        // handshake, which a dead peer never finishes): the task hears 1006 now.
         socket.abort();
+        ended = true;
+        handlers.close(1006, '');
       };
       timer = setTimeout(() => decide(now() - due > LATE_MS), timeout);
     };
@@ -72,7 +78,7 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
       },
       message(data) {
         alive();
-        handlers.message(data);
+        if (!ended) handlers.message(data);
       },
       pong() {
         alive();
@@ -83,7 +89,8 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
       },
       close(code, reason) {
         stop();
-        handlers.close(code, reason);
+        if (!ended) handlers.close(code, reason);
+        ended = true;
       },
       buffered: (bytes) => handlers.buffered?.(bytes),
     } satisfies SocketHandlers);

@@ -61,6 +61,10 @@ class Durable implements HostSocket {
   /** Retries of the current outage so far (0: none; the first connection, or one that opened). */
   #attempt = 0;
   #opened = false;
+  /** The next loss counts from retry 1 again (the page came back online, or from the cache). */
+  #afresh = false;
+  /** The connection was ended for the back/forward cache: its retry comes at once. */
+  #restored = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Every send not yet reported, in call order (see #inOrder). */
@@ -169,12 +173,21 @@ class Durable implements HostSocket {
   page(event: PageFrame['event']): void {
     if (event === 'offline' || event === 'online') this.#online = event === 'online';
     else this.#cached = event === 'hidden';
-    if (event === 'offline' || event === 'hidden' || this.#state !== 'waiting') return;
+    const state = this.#state;
+    if (event === 'shown' && (state === 'open' || state === 'connecting')) {
+      // The browser closed this socket while the page was cached, whether or not its close
+      // event has come yet: end it now, and come back at once.
+      this.#failure = { errMsg: staying.backForwardCache() };
+      this.#restored = true;
+      this.#socket?.abort();
+      return;
+    }
+    if (event === 'offline' || event === 'hidden' || state !== 'waiting') return;
     if (!this.#online || this.#cached) return;
     // Back online, or back from the back/forward cache: try at once, the backoff afresh.
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#attempt = 0;
+    this.#afresh = true;
     this.#dial();
   }
 
@@ -267,6 +280,7 @@ class Durable implements HostSocket {
       this.#final(code, reason, failure);
       return;
     }
+    if (this.#restored) code = 1006; // the browser dropped it (our abort may have been a close)
     const drop = code === 1006;
     const errMsg = this.#cached
       ? staying.backForwardCache()
@@ -275,12 +289,16 @@ class Durable implements HostSocket {
   }
 
   #retry(code: number, reason: string, errMsg: string): void {
-    const attempt = ++this.#attempt;
+    const attempt = this.#afresh ? 1 : this.#attempt + 1;
+    this.#afresh = false;
+    this.#attempt = attempt;
     if (attempt > this.#policy.retries) {
       this.#final(code, reason, { errMsg: staying.gaveUp(attempt - 1, errMsg) });
       return;
     }
-    const delay = backoffDelay(this.#policy, attempt);
+    // Back from the cache: at once (the browser, not the server, ended the connection).
+    const delay = this.#restored ? 0 : backoffDelay(this.#policy, attempt);
+    this.#restored = false;
     this.#state = 'waiting';
     this.#handlers.reconnect?.({ attempt, delay, code, reason, errMsg });
     if (this.#cached) return; // a frozen page's timers do not run: `shown` dials

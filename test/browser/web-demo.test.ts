@@ -43,6 +43,12 @@ it('shows one live feed in two tabs over one socket, its delay, a busy page, and
     await expect.poll(() => shown(page, 'sockets'), WAIT).toBe('1');
     await expect.poll(() => number(page, 'rate'), WAIT).toBeGreaterThan(1000);
   }
+  // The server drops the connection: the shared socket reconnects, once, for both tabs.
+  await a.click('#drop');
+  for (const page of [a, b]) await expect.poll(() => shown(page, 'healed'), WAIT).toBe('healed on retry 1.');
+  await expect.poll(() => shown(b, 'sockets'), WAIT).toBe('1');
+  // qq.stats() on the page: messages in, the share's two holders.
+  await expect.poll(() => shown(a, 'stats'), WAIT).toMatch(/^qq\.stats\(\): [\d,]+ messages in, .* 2 holder\(s\)/);
   // The feed delay: how old the newest tick is, a number of ms.
   await expect.poll(() => shown(a, 'delay'), WAIT).toMatch(/^[\d,]+$/);
   // A busy page (12 ms of its own work each frame) still receives: once its frames show the

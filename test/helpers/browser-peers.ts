@@ -24,6 +24,8 @@ function remote({ id, url }: { id: number; url: string }): PeerServer {
     openCount: ask('openCount'),
     closed: ask('closed'),
     resumeReading: ask('resumeReading'),
+    dropAll: ask('dropAll'),
+    acceptedCount: ask('acceptedCount'),
     close: ask('close'),
   };
 }

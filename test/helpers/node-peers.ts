@@ -22,6 +22,8 @@ export function peerServer(server: TestServer): PeerServer {
     openCount: async () => log.open,
     closed: (n) => server.closed(n),
     resumeReading: async () => server.resumeReading(),
+    dropAll: async () => server.dropAll(),
+    acceptedCount: async () => log.accepted,
     close: () => server.close(),
   };
 }

@@ -23,6 +23,10 @@ export interface PeerServer {
   closed(n: number): Promise<void>;
   /** The `/stall` connections open now start reading. */
   resumeReading(): Promise<void>;
+  /** Drops every connection (no close frame). */
+  dropAll(): Promise<void>;
+  /** Connections ever accepted. */
+  acceptedCount(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,172 @@
+/**
+ * Staying connected in real Chromium pages (issue 19): a shared socket that reconnects once for
+ * two tabs (and tells both, through their logs too); retries that wait while the page is
+ * offline; and a page restored from the back/forward cache, whose worker's sockets Chromium
+ * closed meanwhile.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium-flags.mjs';
+import { settle, WAIT } from '../helpers/record.js';
+import { startWsServer, type TestServer } from '../helpers/servers.js';
+
+let browser: Browser;
+let web: StaticServer;
+let server: TestServer;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [web, server, browser] = await Promise.all([startStaticServer(), startWsServer(), launchChromium()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([web?.close(), server?.close()]);
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+const FAST = '{ minDelay: 1, maxDelay: 1, jitter: 0 }';
+
+/**
+ * A page whose task (`backend`, reconnecting unless told) records its events in `window.events`
+ * and the host's log entries about it in `window.entries`.
+ */
+async function openPage(
+  path: string,
+  {
+    backend = 'shared',
+    share = true,
+    reconnect = FAST,
+  }: { backend?: string; share?: boolean; reconnect?: string } = {},
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${web.origin}/`);
+  await page.evaluate(`(async () => {
+    const { createQQ } = await import('/dist/browser/index.js');
+    window.entries = [];
+    window.events = [];
+    window.qq = createQQ({ backend: ${JSON.stringify(backend)}, log: (entry) => entries.push(entry) });
+    window.task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}${path}`)}, share: ${share}, reconnect: ${reconnect} });
+    task.onOpen(({ reconnected, attempt }) => events.push({ event: 'open', ...(reconnected ? { reconnected, attempt } : {}) }));
+    task.onReconnect(({ attempt, code, errMsg }) => events.push({ event: 'reconnect', attempt, code, errMsg }));
+    task.onMessage(({ data }) => events.push({ event: 'message', data }));
+    task.onError(({ errMsg }) => events.push({ event: 'error', errMsg }));
+    task.onClose(({ code, reason }) => events.push({ event: 'close', code, reason }));
+    await new Promise((resolve) => task.onOpen(resolve));
+  })()`);
+  return page;
+}
+
+const events = (page: Page) => page.evaluate('window.events') as Promise<Array<Record<string, unknown>>>;
+const messages = (page: Page, event = 'share') =>
+  page.evaluate(`window.entries.filter((e) => e.event === ${JSON.stringify(event)}).map((e) => e.message)`);
+
+describe('a shared socket that reconnects (Chromium, two pages)', () => {
+  it('reconnects once for both tabs; each hears onReconnect and the new onOpen, and logs it', async () => {
+    context = await browser.newContext();
+    const before = server.log.accepted;
+    const a = await openPage('/echo');
+    const b = await openPage('/echo');
+    expect(server.log.accepted - before).toBe(1);
+    // Each tab's log hears of the share's holders, from the shared worker.
+    await expect
+      .poll(() => messages(a), WAIT)
+      .toEqual(['the shared socket has 1 holder', 'the shared socket has 2 holders']);
+    await expect.poll(() => messages(b), WAIT).toEqual(['the shared socket has 2 holders']);
+    server.dropAll();
+    const healed = [
+      { event: 'open' },
+      { event: 'reconnect', attempt: 1, code: 1006, errMsg: 'connection closed without a close frame' },
+      { event: 'open', reconnected: true, attempt: 1 },
+    ];
+    for (const page of [a, b]) await expect.poll(() => events(page), WAIT).toEqual(healed);
+    expect(server.log.accepted - before).toBe(2); // one reconnect for both
+    for (const page of [a, b]) {
+      const reconnects = (await messages(page, 'reconnect')) as string[];
+      expect(reconnects).toEqual([`retry 1 in 1 ms: 1006 connection closed without a close frame`]);
+    }
+    // Both still share it: a message from the server reaches both.
+    for (const socket of server.sockets) socket.send('after');
+    for (const page of [a, b]) {
+      await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'after' });
+    }
+  });
+});
+
+describe('the page offline (Chromium)', () => {
+  it('holds retries while offline, and tries at once when back online', async () => {
+    context = await browser.newContext();
+    const page = await openPage('/echo', {
+      backend: 'worker',
+      share: false,
+      reconnect: '{ minDelay: 1, maxDelay: 1 }',
+    });
+    const accepted = server.log.accepted;
+    await context.setOffline(true);
+    await expect.poll(() => page.evaluate('navigator.onLine'), WAIT).toBe(false);
+    server.dropAll();
+    await expect.poll(async () => (await events(page)).length, WAIT).toBe(2);
+    // Only absence can be checked here: with 1 ms waits, an attempt would have come long ago.
+    await settle(500);
+    expect((await events(page)).map((e) => e.event)).toEqual(['open', 'reconnect']);
+    expect(server.log.accepted).toBe(accepted);
+    await context.setOffline(false);
+    await expect
+      .poll(async () => (await events(page)).at(-1), WAIT)
+      .toEqual({ event: 'open', reconnected: true, attempt: 1 });
+    expect(server.log.accepted).toBe(accepted + 1);
+  });
+});
+
+describe('a page restored from the back/forward cache (Chromium)', () => {
+  let cached: Browser;
+  beforeAll(async () => {
+    // Playwright turns the back/forward cache off by default: this browser keeps it.
+    cached = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await cached?.close();
+  });
+
+  it('reconnects a task with reconnect at once, and tells one without why its socket closed', async () => {
+    context = await cached.newContext();
+    const page = await openPage('/echo', {
+      backend: 'worker',
+      share: false,
+      reconnect: '{ minDelay: 60000, maxDelay: 60000 }',
+    });
+    await page.evaluate(`(async () => {
+      window.plain = [];
+      window.other = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+      other.onError(({ errMsg }) => plain.push({ event: 'error', errMsg }));
+      other.onClose(({ code, reason }) => plain.push({ event: 'close', code, reason }));
+      await new Promise((resolve) => other.onOpen(resolve));
+      window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted)));
+    })()`);
+    await page.goto(`${web.origin}/?elsewhere`);
+    // Back from the cache (Chromium closed both sockets of the page while it was there).
+    await page.goBack({ waitUntil: 'commit' });
+    expect(await page.evaluate('restored')).toBe(true);
+    // A 60 s backoff would still be waiting: the restore itself started the attempt.
+    await expect
+      .poll(async () => (await events(page)).at(-1), WAIT)
+      .toEqual({ event: 'open', reconnected: true, attempt: 1 });
+    expect((await events(page)).slice(1, 2)).toEqual([
+      { event: 'reconnect', attempt: 1, code: 1006, errMsg: 'the page was put in the back/forward cache' },
+    ]);
+    await expect
+      .poll(() => page.evaluate('plain'), WAIT)
+      .toEqual([
+        { event: 'error', errMsg: 'the page was put in the back/forward cache' },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+  });
+});
