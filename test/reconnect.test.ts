@@ -7,7 +7,7 @@ import net from 'node:net';
 import { createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { callbacks, WAIT } from './helpers/record.js';
-import { closedPort, startWsServer, type TestServer } from './helpers/servers.js';
+import { closedPort, startPythonServer, startWsServer, type TestServer } from './helpers/servers.js';
 
 type Event =
   | { event: 'open'; reconnected?: boolean; attempt?: number }
@@ -152,6 +152,9 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
       reconnect: FAST,
     });
     const w = watch(task);
+    // The global slot of the bound task hears every open too.
+    const globalOpens: unknown[] = [];
+    qq.onSocketOpen((result) => globalOpens.push(result));
     await w.until('open');
     expect(w.events).toEqual([{ event: 'open' }]);
     await server.close();
@@ -177,6 +180,8 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
     expect(reconnects.length).toBe(3);
     expect(opens[1]).toEqual({ event: 'open', reconnected: true, attempt: 3 });
     expect(calls).toBe(4);
+    expect(globalOpens).toHaveLength(2);
+    expect(globalOpens[1]).toMatchObject({ reconnected: true, attempt: 3 });
     // A server that closes cleanly is retried too, and the count starts again at 1.
     for (const s of server.sockets) s.close(1001, 'going away');
     await w.until('open', 3);
@@ -204,7 +209,15 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
       reconnect: policy,
     });
     const w = watch(task);
+    // A send waits for a connection that never comes: it fails with the final close.
+    const waiting = callbacks();
+    task.send({ data: 'never sent', ...waiting });
     await w.until('close');
+    expect(waiting.calls[0]).toEqual({
+      kind: 'fail',
+      result: { errMsg: 'sendSocketMessage:fail WebSocket closed before the data was sent' },
+    });
+    expect(task.bufferedAmount).toBe(0);
     const reconnects = w.events.filter((e) => e.event === 'reconnect') as Array<{ attempt: number; delay: number }>;
     expect(reconnects.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5]);
     reconnects.forEach(({ attempt, delay }, i) => {
@@ -303,6 +316,16 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
     ]);
     await server.close();
     server = await serve({ port });
+    // A url function that rejects: a failed attempt, and said so.
+    const rejected = watch(
+      qq.connectSocket({ url: () => Promise.reject(new Error('no token')), reconnect: { ...FAST, retries: 1 } }),
+    );
+    await rejected.until('close');
+    expect(rejected.events.map((e) => (e.event === 'reconnect' || e.event === 'error' ? e.errMsg : e.event))).toEqual([
+      'url() failed: no token',
+      'reconnect gave up after 1 attempts: url() failed: no token',
+      'close',
+    ]);
     // A url function that returns what is not a ws url: a failed attempt, and said so.
     const bad = watch(qq.connectSocket({ url: () => 'http://127.0.0.1/', reconnect: { ...FAST, retries: 1 } }));
     await bad.until('close');
@@ -477,6 +500,71 @@ describe.each(['inline', 'thread'] as const)('keepalive (%s)', (backend) => {
 });
 
 describe('a host that dies under a reconnecting task (thread)', () => {
+  it('retries a host that cannot start after the backoff, and gives up when retries run out', async () => {
+    const missing = new URL('./no-such-host.js', import.meta.url);
+    const qq = createQQ({ backend: 'thread', workerUrl: missing });
+    try {
+      const task = qq.connectSocket({
+        url: 'ws://127.0.0.1:1/',
+        reconnect: { minDelay: 20, maxDelay: 20, retries: 2 },
+      });
+      const w = watch(task);
+      await w.until('close');
+      const died = `socket host died: the worker script ${missing.href} failed to load: no such file`;
+      expect(w.events).toEqual([
+        {
+          event: 'reconnect',
+          attempt: 1,
+          delay: expect.any(Number),
+          code: 1006,
+          reason: 'abnormal closure',
+          errMsg: died,
+        },
+        {
+          event: 'reconnect',
+          attempt: 2,
+          delay: expect.any(Number),
+          code: 1006,
+          reason: 'abnormal closure',
+          errMsg: died,
+        },
+        { event: 'error', errMsg: `reconnect gave up after 2 attempts: ${died}` },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+    } finally {
+      await qq.destroy();
+    }
+  });
+
+  it('keeps a keepalive socket that flow control paused for a page behind', async () => {
+    // The server in a process of its own (python3-websockets): this thread is the slow page.
+    const python = await startPythonServer();
+    const qq = createQQ({ backend: 'thread' });
+    try {
+      const n = 60_000;
+      const task = qq.connectSocket({ url: `${python.url}/burst/${n}`, keepalive: { interval: 100, timeout: 200 } });
+      const w = watch(task);
+      let got = 0;
+      task.onMessage(() => {
+        // The page falls behind for far longer than interval + timeout at a time (flow control
+        // pauses the socket for 0.5-0.8 s here): the server is silent only to a socket that does
+        // not read.
+        got++;
+        const until = performance.now() + 0.03;
+        while (performance.now() < until);
+      });
+      await vi.waitFor(() => expect(got).toBe(n), WAIT);
+      expect((await qq.stats()).host?.pauses).toBeGreaterThan(0);
+      expect(w.events.filter((e) => e.event !== 'message')).toEqual([{ event: 'open' }]);
+      task.close();
+      await w.until('close');
+      expect(w.events.at(-1)).toEqual({ event: 'close', code: 1000, reason: '' });
+    } finally {
+      await qq.destroy();
+      await python.close();
+    }
+  });
+
   it('reconnects through a fresh host, with the death as the loss', async () => {
     const server = await startWsServer();
     const qq = createQQ({ backend: 'thread' });

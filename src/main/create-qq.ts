@@ -80,7 +80,7 @@ class QQInstance implements TaskOwner {
     const lasting =
       request.reconnect === undefined
         ? undefined
-        : { dial: this.#dialer(request, checked.credentials), queue: request.reconnect.queue };
+        : { dial: this.#dialer(request, checked.credentials), policy: request.reconnect };
     const task = new SocketTaskImpl(id, url, client, this, lasting);
     this.#live.add(task);
     if (lasting !== undefined) this.#requests.set(task, request);
@@ -131,7 +131,7 @@ class QQInstance implements TaskOwner {
     };
   }
 
-  revive(task: SocketTaskImpl, resume: { attempt: number; errMsg: string; opened: boolean }): CommandSink | undefined {
+  revive(task: SocketTaskImpl, resume: { attempt: number; opened: boolean }): CommandSink | undefined {
     const request = this.#requests.get(task);
     if (request === undefined || this.#destroyed !== undefined) return undefined;
     const client = this.#host();

@@ -1,8 +1,10 @@
 /** SocketTask: the facade of one socket. Holds no socket, only state mirrored from the host. */
 
 import { copyToArrayBuffer, type Item } from '../shared/batch.js';
-import { ABNORMAL_CLOSURE_REASON, errors, ok } from '../shared/errors.js';
-import type { Command, HostEvent, OpenEvent } from '../shared/protocol.js';
+import { ABNORMAL_CLOSURE_REASON, errors, ok, staying } from '../shared/errors.js';
+import type { Command, HostEvent, OpenEvent, ReconnectPolicy } from '../shared/protocol.js';
+import { backoffDelay } from '../shared/reconnect.js';
+import { clearTimeout, setTimeout } from '../shared/timers.js';
 import { redactUrl } from '../shared/redact.js';
 import type {
   CloseSocketOption,
@@ -67,7 +69,7 @@ export interface TaskOwner {
    * A task with `reconnect` whose host died: start it again on a fresh host, which takes the
    * death for the loss of the outage's retry `attempt`. Returns where its commands go now.
    */
-  revive(task: SocketTaskImpl, resume: { attempt: number; errMsg: string; opened: boolean }): CommandSink | undefined;
+  revive(task: SocketTaskImpl, resume: { attempt: number; opened: boolean }): CommandSink | undefined;
 }
 
 /** Where an attempt connects, as the facade answers the host: the url and headers, or why not. */
@@ -76,8 +78,26 @@ export type DialAnswer = { url: string; headers: Record<string, string> } | { er
 /** A task with `reconnect`: how it answers the host before each attempt (url or header functions). */
 export interface Lasting {
   dial: (() => Promise<DialAnswer>) | undefined;
-  /** Bytes of sends that may wait for a connection (`reconnect.queue`). */
-  queue: number;
+  /** The task's `reconnect`, with its defaults. */
+  policy: ReconnectPolicy;
+}
+
+/**
+ * Where a task's commands wait while it has no host (the last died; a fresh one starts after
+ * the backoff): in call order, views copied as the client would copy them.
+ */
+class HeldCommands implements CommandSink {
+  readonly #held: Array<(sink: CommandSink) => void> = [];
+  post(command: Command, transfer?: ArrayBuffer): void {
+    this.#held.push((sink) => sink.post(command, transfer));
+  }
+  send(id: number, data: string | Uint8Array | ArrayBuffer): void {
+    const own = data instanceof Uint8Array ? data.slice() : data;
+    this.#held.push((sink) => sink.send(id, own));
+  }
+  replay(sink: CommandSink): void {
+    for (const command of this.#held.splice(0)) command(sink);
+  }
 }
 
 const CONNECTING = 0;
@@ -136,6 +156,8 @@ export class SocketTaskImpl implements SocketTask {
   #outage = 0;
   /** A connection of this task has opened. */
   #opened = false;
+  /** The wait before a fresh host, after the task's host died (`reconnect`). */
+  #revival: ReturnType<typeof setTimeout> | undefined;
   readonly #reconnectListeners = new Set<OnReconnectCallback>();
   /** Sends the socket took, and their bytes (stats). */
   #messagesOut = 0;
@@ -292,7 +314,7 @@ export class SocketTaskImpl implements SocketTask {
       // Waiting for a connection: the queue's bound is checked here, so that a send refused
       // fails at once (the host checks it too, for what it held when this thread saw OPEN).
       const size = typeof checked.value === 'string' ? utf8ByteLength(checked.value) : checked.value.byteLength;
-      const queue = (this.#lasting as Lasting).queue;
+      const { queue } = (this.#lasting as Lasting).policy;
       if (this.#buffered + size > queue) {
         soon(() => reply.fail(errors.sendQueueFull(queue)));
         return;
@@ -331,9 +353,16 @@ export class SocketTaskImpl implements SocketTask {
     }
     const { code, reason } = checked.value;
     if (this.#state === CONNECTING) this.#abort = { code, reason };
+    soon(() => reply.ok({ errMsg: ok('closeSocket') }));
+    if (this.#revival !== undefined) {
+      // Waiting for a fresh host after the last died: there is nothing to close but the wait.
+      clearTimeout(this.#revival);
+      this.#revival = undefined;
+      soon(() => this.#finish(code, reason));
+      return;
+    }
     this.#state = CLOSING;
     this.#sink.post({ type: 'close', id: this.#id, code, reason });
-    soon(() => reply.ok({ errMsg: ok('closeSocket') }));
   }
 
   /** A message from the host; slab bytes become an ArrayBuffer of exactly the message's bytes. */
@@ -405,14 +434,33 @@ export class SocketTaskImpl implements SocketTask {
   /** The host went away without closing this socket. */
   hostDied(errMsg: string): void {
     if (this.#state === CLOSED) return;
-    if (this.#lasting !== undefined && this.#abort === undefined && this.#state !== CLOSING) {
+    const lasting = this.#lasting;
+    if (lasting !== undefined && this.#abort === undefined && this.#state !== CLOSING) {
+      // A loss like any other, retried on a fresh host after the backoff, waited here: the host
+      // is gone, and a host that cannot start at all must not be retried in a tight loop.
       // What was sent may or may not have reached a socket: at most once, so those fail.
       this.#socketBuffered = 0;
       this.#settleSends(this.#pendingReplies.length - this.#pendingHead, errors.sendAborted());
+      const attempt = ++this.#outage;
+      if (attempt > lasting.policy.retries) {
+        this.#emit('error', { errMsg: staying.gaveUp(attempt - 1, errMsg) });
+        this.#finish(1006, ABNORMAL_CLOSURE_REASON);
+        return;
+      }
+      const delay = backoffDelay(lasting.policy, attempt);
       this.#state = CONNECTING;
-      const resume = { attempt: this.#outage + 1, errMsg, opened: this.#opened };
-      this.#sink = this.#owner?.revive(this, resume);
-      if (this.#sink !== undefined) return;
+      const held = new HeldCommands();
+      this.#sink = held;
+      const info = { attempt, delay, code: 1006, reason: ABNORMAL_CLOSURE_REASON, errMsg };
+      for (const listener of [...this.#reconnectListeners]) safeCall(listener, { ...info });
+      this.#revival = setTimeout(() => {
+        this.#revival = undefined;
+        const sink = this.#owner?.revive(this, { attempt, opened: this.#opened });
+        if (sink === undefined) return this.hostDied(errMsg); // destroyed meanwhile
+        this.#sink = sink;
+        held.replay(sink);
+      }, delay);
+      return;
     }
     if (this.#abort === undefined) this.#emit('error', { errMsg });
     this.#finish(1006, ABNORMAL_CLOSURE_REASON);

@@ -62,10 +62,11 @@ export interface ConnectFrame {
    */
   dynamic?: boolean;
   /**
-   * The task's previous host died under it (with `reconnect`): this host starts with that loss,
-   * as retry `attempt` of the outage, instead of connecting at once.
+   * The task's previous host died under it (with `reconnect`): the facade announced that loss
+   * and waited its backoff; this is retry `attempt` of the outage (`opened`: an earlier
+   * connection of the task had opened).
    */
-  resume?: { attempt: number; errMsg: string; opened: boolean } | undefined;
+  resume?: { attempt: number; opened: boolean } | undefined;
 }
 
 /** connectSocket's `reconnect` with every default filled in. */

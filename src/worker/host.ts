@@ -136,6 +136,7 @@ class Connection implements SocketHandlers, Pausable {
     if (frame.dynamic !== true) this.#log('info', 'connect', `connect ${this.#url}${frame.share ? ' (shared)' : ''}`);
     try {
       this.#socket = host.runtime.factory(frame, host.config, this);
+      if (!host.online) this.#socket.page?.('offline');
     } catch (error) {
       this.error(String((error as Error)?.message ?? error));
       this.close(1006, '');
@@ -356,6 +357,8 @@ export class Host {
   readonly flow = new FlowControl();
   /** The least {@link LEVELS} of the log entries the facade wants. */
   readonly logLevel: number;
+  /** The page is online, as it last said (browsers): a new reconnecting socket waits if not. */
+  online = true;
   readonly #connections = new Map<number, Connection>();
   /** Batches received from the facade, for stats. */
   #received = 0;
@@ -422,6 +425,7 @@ export class Host {
         this.#connections.get(command.id)?.dialed(command);
         return;
       case 'page':
+        if (command.event === 'online' || command.event === 'offline') this.online = command.event === 'online';
         for (const connection of this.#connections.values()) connection.page(command.event);
         // After every socket event handled before it: the tab knows which errors came of the cache.
         if (command.event === 'shown') this.outbox.push({ type: 'restored' });

@@ -37,9 +37,15 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
     const alive = () => {
       heard = now();
     };
+    /**
+     * Flow control stopped reading (the page is behind): the server's frames wait in the kernel,
+     * and its silence says nothing. The watch counts from the resume.
+     */
+    let paused = false;
     /** Looks again once `interval` ms have passed since the server was last heard. */
     const watch = () => {
       if (done) return;
+      if (paused) alive();
       const quiet = now() - heard;
       if (quiet < interval) {
         timer = setTimeout(watch, interval - quiet);
@@ -51,7 +57,7 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
       const due = probedAt + timeout;
       const decide = (late: boolean) => {
         if (done) return;
-        if (heard >= probedAt) {
+        if (heard >= probedAt || paused) {
           watch();
           return;
         }
@@ -94,6 +100,18 @@ export function withKeepalive(inner: SocketFactory): SocketFactory {
       },
       buffered: (bytes) => handlers.buffered?.(bytes),
     } satisfies SocketHandlers);
-    return socket;
+    if (socket.pause === undefined || socket.resume === undefined) return socket;
+    const { pause, resume } = socket;
+    return Object.assign(Object.create(socket) as HostSocket, {
+      pause() {
+        paused = true;
+        pause.call(socket);
+      },
+      resume() {
+        paused = false;
+        alive();
+        resume.call(socket);
+      },
+    });
   };
 }

@@ -16,7 +16,7 @@
 import { ABNORMAL_CLOSURE_REASON, CONNECTION_LOST, errors, staying } from '../shared/errors.js';
 import type { ConnectFrame, HostConfig, PageFrame, ReconnectPolicy } from '../shared/protocol.js';
 import { backoffDelay, isRetriable } from '../shared/reconnect.js';
-import { clearTimeout, MAX_TIMER_MS, setTimeout } from '../shared/timers.js';
+import { clearTimeout, MAX_TIMER_MS, queueMicrotask, setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
 import { withKeepalive } from './keepalive.js';
 import type { HostSocket, Received, SendDone, SocketFactory, SocketHandlers } from './socket.js';
@@ -85,13 +85,17 @@ class Durable implements HostSocket {
     this.#handlers = handlers;
     this.#policy = frame.reconnect as ReconnectPolicy;
     const resume = frame.resume;
-    if (resume === undefined) this.#dial();
-    else {
-      // The previous host died under this task: that loss is this host's first.
-      this.#attempt = resume.attempt - 1;
+    if (resume !== undefined) {
+      // The previous host died under this task: the facade announced the loss and waited.
+      this.#attempt = resume.attempt;
       this.#opened = resume.opened;
-      this.#retry(1006, ABNORMAL_CLOSURE_REASON, resume.errMsg);
     }
+    // After the host had its say: it tells a new socket whether the page is offline first.
+    queueMicrotask(() => {
+      if (this.#state !== 'dialing') return; // closed meanwhile
+      if (this.#online) this.#dial();
+      else this.#state = 'waiting'; // `online` dials
+    });
   }
 
   get framesTaken(): number {

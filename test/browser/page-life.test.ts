@@ -97,6 +97,35 @@ describe('a shared socket that reconnects (Chromium, two pages)', () => {
 });
 
 describe('the page offline (Chromium)', () => {
+  it('holds the first attempt of a reconnecting task while offline', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${web.origin}/`);
+    // The library and its worker load while online (offline, even their scripts would not).
+    await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      window.events = [];
+      window.qq = createQQ({ backend: 'worker' });
+      const first = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+      await new Promise((resolve) => first.onOpen(resolve));
+    })()`);
+    await context.setOffline(true);
+    await expect.poll(() => page.evaluate('navigator.onLine'), WAIT).toBe(false);
+    const accepted = server.log.accepted;
+    await page.evaluate(`(() => {
+      window.task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, reconnect: true });
+      task.onOpen((r) => events.push({ event: 'open', ...(r.reconnected ? { reconnected: true } : {}) }));
+      task.onReconnect(({ errMsg }) => events.push({ event: 'reconnect', errMsg }));
+    })()`);
+    // Only absence can be checked here: an attempt would have been made at once.
+    await settle(500);
+    expect([await events(page), server.log.accepted]).toEqual([[], accepted]);
+    expect(await page.evaluate('task.readyState')).toBe(0);
+    await context.setOffline(false);
+    await expect.poll(() => events(page), WAIT).toEqual([{ event: 'open' }]);
+    expect(server.log.accepted).toBe(accepted + 1);
+  });
+
   it('holds retries while offline, and tries at once when back online', async () => {
     context = await browser.newContext();
     const page = await openPage('/echo', {

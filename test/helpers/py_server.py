@@ -2,7 +2,8 @@
 
 Paths: /echo echoes text and binary; /close/<code>/<reason> closes with that code right after open;
 /mixed/<n> sends n messages (text, binary, fragmented text, pings) as test/conformance/peers.ts expects,
-then closes with 1000 "mixed done".
+then closes with 1000 "mixed done"; /burst/<n> sends n text messages b0.. as fast as the client
+reads them, then echoes (it answers pings all along, as every path does).
 Prints "PORT <n>" once listening on 127.0.0.1.
 """
 import asyncio
@@ -34,6 +35,9 @@ async def handler(ws, path=None):
                 await ws.send(bytes([i & 0xFF]) * (i % 200))
         await ws.close(1000, "mixed done")
         return
+    if len(parts) >= 3 and parts[1] == "burst":
+        for i in range(int(parts[2])):
+            await ws.send(f"b{i}")
     try:
         async for message in ws:
             await ws.send(message)
