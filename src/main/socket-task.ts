@@ -4,8 +4,8 @@ import { copyToArrayBuffer, type Item } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, errors, ok, staying } from '../shared/errors.js';
 import type { Command, HostEvent, OpenEvent, ReconnectPolicy } from '../shared/protocol.js';
 import { backoffDelay } from '../shared/reconnect.js';
-import { clearTimeout, setTimeout } from '../shared/timers.js';
 import { redactUrl } from '../shared/redact.js';
+import { clearTimeout, setTimeout } from '../shared/timers.js';
 import type {
   CloseSocketOption,
   OnCloseCallback,
