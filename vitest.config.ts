@@ -57,6 +57,19 @@ export default defineConfig({
           // The browser build, as the `browser` export condition gives it.
           alias: [{ find: /^qq-socket-worker$/, replacement: dist('browser/index.js') }],
         },
+        plugins: [
+          {
+            // Vitest's browser mode rewrites every dynamic import of a module it serves into a call
+            // to its page's runner, which a worker of ours (started from a URL, not as a Vite
+            // worker) does not have: the pipeline's import() in worker.js and shared-worker.js
+            // then fails. Vitest gives the workers Vite starts this same stub.
+            name: 'qq:worker-runner-stub',
+            transform(code: string, id: string) {
+              if (!/\/dist\/browser\/(shared-)?worker\.js(\?|$)/.test(id)) return undefined;
+              return `globalThis.__vitest_browser_runner__ ??= { wrapDynamicImport: (f) => f() };\n${code}`;
+            },
+          },
+        ],
         test: {
           name: 'chromium',
           include: ['test/**/*.browser.test.ts'],

@@ -183,7 +183,7 @@ describe.each([
       fc.asyncProperty(option, async (o) => {
         const seen = observe();
         const isObject = typeof o === 'object' && o !== null && !Array.isArray(o);
-        let task: SocketTask | undefined;
+        let task: SocketTask<unknown, unknown> | undefined;
         expect(() => {
           task = qq.connectSocket((isObject ? { ...o, ...seen.callbacks } : o) as never);
         }).not.toThrow();

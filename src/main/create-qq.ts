@@ -81,7 +81,8 @@ class QQInstance implements TaskOwner {
       request.reconnect === undefined
         ? undefined
         : { dial: this.#dialer(request, checked.credentials), policy: request.reconnect };
-    const task = new SocketTaskImpl(id, url, client, this, lasting);
+    const piped = request.pipeline === undefined ? undefined : { frame: checked.frame };
+    const task = new SocketTaskImpl(id, url, client, this, lasting, piped);
     this.#live.add(task);
     if (lasting !== undefined) this.#requests.set(task, request);
     client.attach(id, task);
@@ -151,6 +152,7 @@ class QQInstance implements TaskOwner {
       tls: this.#options.tls,
       proxy: this.#options.proxy,
       log: this.#options.log.level,
+      pipeline: this.#options.pipeline?.href,
     };
     let link: HostLink;
     try {

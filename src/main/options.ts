@@ -2,7 +2,7 @@
  * createQQ's options, checked and given their defaults ({@link resolveOptions}: a wrong one throws
  * a TypeError naming it), and connectSocket's ({@link checkConnect}: a wrong one is an errMsg).
  */
-import { errors } from '../shared/errors.js';
+import { errors, fail, pipelineErrors, typeName } from '../shared/errors.js';
 import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
 import { parseNoProxy } from '../shared/no-proxy.js';
 import type { ConnectFrame, ProxyConfig } from '../shared/protocol.js';
@@ -41,6 +41,8 @@ export interface ResolvedOptions {
   heartbeat: number;
   /** The least level of host log entries wanted, and where they go (undefined: the console). */
   log: { level: LogLevel; to: ((entry: LogEntry) => void) | undefined };
+  /** The pipeline module's URL (resolved as `workerUrl` is). */
+  pipeline: URL | undefined;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn'];
@@ -58,12 +60,13 @@ const optionError = (name: string, expected: string): TypeError =>
 const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 
 /**
- * `workerUrl` resolved once, as the platform reads it (browsers: against the page; Node: a file
- * URL or path). @throws TypeError when it is not one.
+ * A script's URL option (`workerUrl`, `pipeline`) resolved once, as the platform reads it
+ * (browsers: against the page; Node: a file URL or path). @throws TypeError when it is not one.
  */
-function resolveWorkerUrl(value: unknown, platform: Platform): URL | undefined {
+function resolveUrlOption(name: string, value: unknown, platform: Platform): URL | undefined {
   if (value === undefined) return undefined;
-  const refuse = () => optionError('workerUrl', platform.workerUrl.what);
+  const what = platform.workerUrl.what;
+  const refuse = () => optionError(name, name === 'workerUrl' ? what : what.replace(' (of node-thread.js)', ''));
   if (!(value instanceof URL) && typeof value !== 'string') throw refuse();
   try {
     return platform.workerUrl.resolve(value);
@@ -165,7 +168,7 @@ export function resolveOptions(options: unknown, platform: Platform): ResolvedOp
   const backend = o.backend ?? 'auto';
   const names = ['auto', ...platform.backends];
   if (typeof backend !== 'string' || !names.includes(backend)) throw optionError('backend', oneOf(names));
-  const workerUrl = resolveWorkerUrl(o.workerUrl, platform);
+  const workerUrl = resolveUrlOption('workerUrl', o.workerUrl, platform);
   if (o.maxConnections !== undefined && !isPositiveInteger(o.maxConnections)) {
     throw optionError('maxConnections', 'a positive integer');
   }
@@ -202,6 +205,7 @@ export function resolveOptions(options: unknown, platform: Platform): ResolvedOp
     workerUrl,
     heartbeat,
     log: resolveLog(o.log),
+    pipeline: resolveUrlOption('pipeline', o.pipeline, platform),
   };
 }
 
@@ -211,6 +215,30 @@ export interface Credentials {
   header?: () => unknown;
 }
 
+/** connectSocket's `pipeline`: a stage's name; any but the built-in `json` needs a module. */
+function checkPipeline(value: unknown, module: URL | undefined): Checked<string | undefined> {
+  if (value === undefined) return { ok: true, value: undefined };
+  if (typeof value !== 'string' || value === '') {
+    const got = typeof value === 'string' ? '""' : typeName(value);
+    return {
+      ok: false,
+      errMsg: fail('connectSocket', `parameter error: parameter.pipeline should be a stage name instead of ${got}`),
+    };
+  }
+  if (value !== 'json' && module === undefined) return { ok: false, errMsg: pipelineErrors.noModule(value) };
+  return { ok: true, value };
+}
+
+/** connectSocket's `deliver`: `'frame'`, or nothing (as soon as possible). */
+function checkDeliver(value: unknown): Checked<'frame' | undefined> {
+  if (value === undefined || value === 'frame') return { ok: true, value };
+  const got = typeof value === 'string' ? JSON.stringify(value) : typeName(value);
+  return {
+    ok: false,
+    errMsg: fail('connectSocket', `parameter error: parameter.deliver should be "frame" instead of ${got}`),
+  };
+}
+
 /** What connectSocket asks the host to open, before its id. */
 export type ConnectRequest = Omit<ConnectFrame, 'type' | 'id'>;
 
@@ -218,7 +246,9 @@ export type ConnectRequest = Omit<ConnectFrame, 'type' | 'id'>;
 export function checkConnect(
   option: unknown,
   o: ResolvedOptions,
-): { ok: true; value: ConnectRequest; credentials: Credentials | undefined } | { ok: false; errMsg: string } {
+):
+  | { ok: true; value: ConnectRequest; credentials: Credentials | undefined; frame: boolean }
+  | { ok: false; errMsg: string } {
   if (!isOptionsObject(option)) return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) };
   const share = checkOptional(option, 'share', 'Boolean', false);
   const reconnect = checkReconnect(option.reconnect);
@@ -239,6 +269,8 @@ export function checkConnect(
     share,
     reconnect,
     keepalive: checkKeepalive(option.keepalive),
+    pipeline: checkPipeline(option.pipeline, o.pipeline),
+    deliver: checkDeliver(option.deliver),
   };
   for (const check of Object.values(checks) as Checked<unknown>[]) {
     if (!check.ok) return check;
@@ -247,9 +279,11 @@ export function checkConnect(
     [K in keyof typeof checks]: (typeof checks)[K] extends Checked<infer T> ? T : never;
   };
   const dynamic = credentials.url !== undefined || credentials.header !== undefined;
+  const { deliver, ...request } = value;
   return {
     ok: true,
-    value: { ...value, ...(dynamic ? { dynamic } : {}) },
+    value: { ...request, ...(dynamic ? { dynamic } : {}) },
     credentials: dynamic ? credentials : undefined,
+    frame: deliver === 'frame',
   };
 }

@@ -2,10 +2,10 @@
 
 import { copyToArrayBuffer, type Item } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, errors, ok, staying } from '../shared/errors.js';
-import type { Command, HostEvent, OpenEvent, ReconnectPolicy } from '../shared/protocol.js';
+import type { Command, HostEvent, OpenEvent, ReconnectPolicy, ValueEvent } from '../shared/protocol.js';
 import { backoffDelay } from '../shared/reconnect.js';
 import { redactUrl } from '../shared/redact.js';
-import { clearTimeout, setTimeout } from '../shared/timers.js';
+import { clearTimeout, queueMicrotask, setTimeout } from '../shared/timers.js';
 import type {
   CloseSocketOption,
   OnCloseCallback,
@@ -158,6 +158,10 @@ export class SocketTaskImpl implements SocketTask {
   #opened = false;
   /** The wait before a fresh host, after the task's host died (`reconnect`). */
   #revival: ReturnType<typeof setTimeout> | undefined;
+  /** `pipeline`: the task's messages are its stage's values (`frame`: `deliver: 'frame'`). */
+  readonly #piped: { frame: boolean } | undefined;
+  /** The host will be told the page took the values it delivered. */
+  #tookQueued = false;
   readonly #reconnectListeners = new Set<OnReconnectCallback>();
   /** Sends the socket took, and their bytes (stats). */
   #messagesOut = 0;
@@ -187,12 +191,20 @@ export class SocketTaskImpl implements SocketTask {
   /**
    * A task with no sink starts CLOSED: the one connectSocket returns for a parameter error.
    */
-  constructor(id: number, url: string, sink?: CommandSink, owner?: TaskOwner, lasting?: Lasting) {
+  constructor(
+    id: number,
+    url: string,
+    sink?: CommandSink,
+    owner?: TaskOwner,
+    lasting?: Lasting,
+    piped?: { frame: boolean },
+  ) {
     this.#id = id;
     this.#url = url;
     this.#sink = sink;
     this.#owner = owner;
     this.#lasting = lasting;
+    this.#piped = piped;
     this.#state = sink === undefined ? CLOSED : CONNECTING;
   }
 
@@ -296,6 +308,10 @@ export class SocketTaskImpl implements SocketTask {
       return;
     }
     const checked = checkSendData(option.data);
+    if (!checked.ok && this.#piped !== undefined) {
+      this.#sendValue(option.data, reply, notOpenErrMsg);
+      return;
+    }
     if (!checked.ok) {
       soon(() => reply.fail(checked.errMsg));
       return;
@@ -365,6 +381,51 @@ export class SocketTaskImpl implements SocketTask {
     this.#sink.post({ type: 'close', id: this.#id, code, reason });
   }
 
+  /**
+   * With a pipeline, a send of what is not a string or bytes: the value goes to the host, where
+   * the stage's `send` encodes it. It is cloned here, so that one that cannot be fails now.
+   */
+  #sendValue(value: unknown, reply: Reply, notOpenErrMsg: string): void {
+    const state = this.#state;
+    if ((state !== OPEN && (state !== CONNECTING || this.#lasting === undefined)) || this.#sink === undefined) {
+      soon(() => reply.fail(notOpenErrMsg));
+      return;
+    }
+    let copy: unknown;
+    try {
+      copy = structuredClone(value);
+    } catch (error) {
+      soon(() => reply.fail(errors.dataNotCloneable(String((error as Error)?.message ?? error))));
+      return;
+    }
+    this.#pendingReplies.push(reply === UNHEARD ? NO_REPLY : reply);
+    this.#pendingBytes.push(0);
+    this.#sink.post({ type: 'send-value', id: this.#id, value: copy });
+  }
+
+  /**
+   * A value of the task's stage: an onMessage event. The host hands the next batch of values
+   * only once the page took this one: it is told so at the end of this batch's dispatch, or at
+   * the next animation frame with `deliver: 'frame'`.
+   */
+  #value(event: ValueEvent): void {
+    if (this.#abort !== undefined || this.#state === CLOSED) return;
+    const result: OnMessageResult = { data: event.value as string };
+    if (event.key !== undefined) {
+      result.key = event.key;
+      result.skipped = event.skipped ?? 0;
+    }
+    this.#emit('message', result);
+    if (this.#tookQueued) return;
+    this.#tookQueued = true;
+    const took = () => {
+      this.#tookQueued = false;
+      if (this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id });
+    };
+    if (this.#piped?.frame === true) requestFrame(took);
+    else queueMicrotask(took);
+  }
+
   /** A message from the host; slab bytes become an ArrayBuffer of exactly the message's bytes. */
   message(data: Item): void {
     if (this.#abort !== undefined || this.#state === CLOSED) return;
@@ -402,6 +463,9 @@ export class SocketTaskImpl implements SocketTask {
         return;
       case 'log':
         return; // the client hands entries to the instance's log
+      case 'value':
+        this.#value(event);
+        return;
       case 'error':
         if (this.#abort !== undefined || this.#state === CLOSED) return;
         this.#emit('error', { errMsg: event.errMsg });
@@ -517,4 +581,14 @@ function toProfile(p: OpenEvent['profile']): OnOpenResult['profile'] {
     handshakeCost: p.handshakeEnd - connectEnd,
     cost: p.handshakeEnd - p.connectStart,
   };
+}
+
+/**
+ * Runs `fn` at the next animation frame (`deliver: 'frame'`), or after this turn where there are
+ * no frames (a worker, Node).
+ */
+function requestFrame(fn: () => void): void {
+  const raf = (globalThis as { requestAnimationFrame?: (fn: () => void) => unknown }).requestAnimationFrame;
+  if (typeof raf === 'function') raf(fn);
+  else setTimeout(fn, 0);
 }

@@ -149,10 +149,12 @@ export class BatchBuilder<C> {
   }
 
   /** Adds a frame that must be handled after every item added so far. */
-  control(frame: C, transfer?: ArrayBuffer): void {
+  control(frame: C, transfer?: ArrayBuffer | readonly ArrayBuffer[]): void {
     (frame as C & { at: number }).at = this.#batch.ids.length;
     this.#batch.control.push(frame as C & { at: number });
-    if (transfer !== undefined) this.#transfer.push(transfer);
+    if (transfer === undefined) return;
+    if (transfer instanceof ArrayBuffer) this.#transfer.push(transfer);
+    else for (const buffer of transfer) this.#transfer.push(buffer);
   }
 
   /** Adds to the batch's flow-control counts (host → facade: delivered; facade → host: credit). */

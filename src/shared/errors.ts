@@ -72,6 +72,8 @@ export const errors = {
   notConnected: (api: 'sendSocketMessage' | 'closeSocket') => fail(api, 'WebSocket is not connected'),
   /** Extension: a send accepted while OPEN whose frame never reached the socket. */
   sendAborted: () => fail('sendSocketMessage', 'WebSocket closed before the data was sent'),
+  /** Extension (`pipeline`): a value to send that structured clone cannot copy. */
+  dataNotCloneable: (why: string) => fail('sendSocketMessage', `data could not be cloned: ${why}`),
   /** Extension (`reconnect`): the sends waiting for a connection would pass `queue` bytes. */
   sendQueueFull: (queue: number) => fail('sendSocketMessage', `send queue full (${queue} bytes)`),
 
@@ -102,6 +104,23 @@ export const staying = {
   functionFailed: (name: 'url' | 'header', why: string) => `${name}() failed: ${why}`,
   /** The browser closed the sockets of a page put in the back/forward cache. */
   backForwardCache: () => 'the page was put in the back/forward cache',
+} as const;
+
+/** Pipelines (`connectSocket({ pipeline })`): a stage that cannot start, or that fails. */
+export const pipelineErrors = {
+  /** A stage other than the built-in `json`, on an instance without a pipeline module. */
+  noModule: (name: string) => fail('connectSocket', `pipeline "${name}" needs createQQ({ pipeline })`),
+  loadFailed: (url: string, why: string) => `pipeline ${url} failed to load: ${why}`,
+  notFound: (name: string, url: string) => `pipeline "${name}" not found in ${url}`,
+  /** A handler (`message`, `send`, `open`, `close`; `stage`: the factory) threw, or emitted what cannot be cloned. */
+  threw: (name: string, handler: string, error: unknown) =>
+    `pipeline "${name}" ${handler} threw: ${String((error as Error)?.message ?? error)}`,
+  /** `task.send({ data })` of what is not a string or bytes, to a stage without `send`. */
+  cannotSend: (name: string) =>
+    fail('sendSocketMessage', `pipeline "${name}" has no send to encode data that is not a string or ArrayBuffer`),
+  /** The stage's `send` returned what is not a string or bytes. */
+  badEncoding: (name: string) =>
+    fail('sendSocketMessage', `pipeline "${name}" send must return a string or ArrayBuffer`),
 } as const;
 
 /** onError errMsg when ws dropped a peer that sent more pings than it could answer (its ping-flood guard). */

@@ -27,6 +27,8 @@ export interface HostConfig {
   proxy?: ProxyConfig | undefined;
   /** The least level of the log entries the facade wants ({@link LogFrame}); 'warn': none. */
   log: LogLevel;
+  /** createQQ's `pipeline`: the module's URL, imported by the host when a task names a stage. */
+  pipeline?: string | undefined;
 }
 
 /** An HTTP proxy, from createQQ's `proxy` URL. */
@@ -67,6 +69,8 @@ export interface ConnectFrame {
    * connection of the task had opened).
    */
   resume?: { attempt: number; opened: boolean } | undefined;
+  /** connectSocket's `pipeline`: the stage the task's messages go through (worker/pipeline.ts). */
+  pipeline?: string | undefined;
 }
 
 /** connectSocket's `reconnect` with every default filled in. */
@@ -134,8 +138,29 @@ export interface PageFrame {
   event: 'online' | 'offline' | 'hidden' | 'shown';
 }
 
+/** `task.send({ data })` of a value that is not a string or bytes: the task's stage encodes it. */
+export interface SendValueFrame {
+  type: 'send-value';
+  id: number;
+  value: unknown;
+}
+
+/** The page took task `id`'s last batch of values: the host may hand it the next. */
+export interface TookFrame {
+  type: 'took';
+  id: number;
+}
+
 /** Facade → host. */
-export type Command = ConnectFrame | SendRangeFrame | CloseFrame | ShutdownFrame | DialFrame | PageFrame;
+export type Command =
+  | ConnectFrame
+  | SendRangeFrame
+  | CloseFrame
+  | ShutdownFrame
+  | DialFrame
+  | PageFrame
+  | SendValueFrame
+  | TookFrame;
 
 /** The handshake finished. `time` values are absolute hi-res epoch ms (timeOrigin + now). */
 export interface OpenEvent {
@@ -166,6 +191,18 @@ export interface DialEvent {
   type: 'dial';
   id: number;
   attempt: number;
+}
+
+/**
+ * A stage's value for task `id` (its messages, with a pipeline). `key` and `skipped`: a keyed
+ * value, and how many values of that key it replaced since the last one the page received.
+ */
+export interface ValueEvent {
+  type: 'value';
+  id: number;
+  value: unknown;
+  key?: string;
+  skipped?: number;
 }
 
 /** A log entry about task `id` ({@link HostConfig.log}). */
@@ -230,6 +267,7 @@ export type HostEvent =
   | RestoredEvent
   | ReconnectEvent
   | DialEvent
+  | ValueEvent
   | LogFrame;
 
 /** What the host counts of one task (the facade adds what it counts itself: TaskStats). */

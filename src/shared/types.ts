@@ -63,6 +63,18 @@ export interface ConnectSocketOption extends Callbacks<ConnectSocketSuccessResul
    * `true` takes every default. @default false
    */
   keepalive?: boolean | KeepaliveOptions;
+  /**
+   * Extension: the stage of the instance's pipeline module (`createQQ({ pipeline })`) that takes
+   * this task's messages in the host; the page receives what it emits (`onMessage`'s `data`,
+   * with `key` and `skipped` for keyed values). `'json'` is built in: text is parsed in the host.
+   * docs/semantics.md "Pipelines". @default undefined (every message to the page)
+   */
+  pipeline?: string;
+  /**
+   * Extension, browsers, with `pipeline`: `'frame'` hands the page at most one batch of values per
+   * animation frame (asked for from requestAnimationFrame). @default as soon as possible
+   */
+  deliver?: 'frame';
 }
 
 /** {@link ConnectSocketOption.reconnect}. */
@@ -98,9 +110,12 @@ export interface KeepaliveOptions {
 export type SocketData = string | ArrayBuffer | ArrayBufferView;
 
 /** The options of {@link SocketTask.send} and {@link QQ.sendSocketMessage}. */
-export interface SendSocketMessageOption extends Callbacks {
-  /** The message: a string goes as a text frame, bytes as a binary frame. */
-  data: SocketData;
+export interface SendSocketMessageOption<Send = SocketData> extends Callbacks {
+  /**
+   * The message: a string goes as a text frame, bytes as a binary frame. With a pipeline, any
+   * other value goes to the stage's `send`, which encodes it.
+   */
+  data: Send;
   /** Extension: move the caller's ArrayBuffer instead of copying it (it is detached on return). @default false */
   transfer?: boolean;
 }
@@ -152,12 +167,17 @@ export interface OnReconnectResult {
 }
 
 /** What a message listener receives: one whole message. */
-export interface OnMessageResult {
+export interface OnMessageResult<Data = string | ArrayBuffer> {
   /**
    * A string for a text message; for a binary one an ArrayBuffer of exactly the message's bytes,
-   * owned by the receiver (never a Blob, a Buffer or a view).
+   * owned by the receiver (never a Blob, a Buffer or a view). With a pipeline: what the stage
+   * emitted.
    */
-  data: string | ArrayBuffer;
+  data: Data;
+  /** Extension, with a pipeline: the key the stage emitted this value with. */
+  key?: string;
+  /** Extension, with a pipeline and a key: how many values of that key this one replaced. */
+  skipped?: number;
 }
 
 /** What an error listener receives; onClose always follows. */
@@ -183,7 +203,7 @@ export type OnReconnectCallback = (result: OnReconnectResult) => void;
 /** A listener of {@link SocketTask.onOpen} and {@link QQ.onSocketOpen}. */
 export type OnOpenCallback = (result: OnOpenResult) => void;
 /** A listener of {@link SocketTask.onMessage} and {@link QQ.onSocketMessage}. */
-export type OnMessageCallback = (result: OnMessageResult) => void;
+export type OnMessageCallback<Data = string | ArrayBuffer> = (result: OnMessageResult<Data>) => void;
 /** A listener of {@link SocketTask.onError} and {@link QQ.onSocketError}. */
 export type OnErrorCallback = (result: OnErrorResult) => void;
 /** A listener of {@link SocketTask.onClose} and {@link QQ.onSocketClose}. */
@@ -193,13 +213,17 @@ export type OnCloseCallback = (result: OnCloseResult) => void;
 export type ReadyState = 0 | 1 | 2 | 3;
 
 /** A WebSocket connection, as returned by `connectSocket`. */
-export interface SocketTask {
+/**
+ * A connection as connectSocket returns it. `Data`: what onMessage receives; `Send`: what `send`
+ * takes (with a pipeline: `unknown` both, what the stage emits and encodes).
+ */
+export interface SocketTask<Data = string | ArrayBuffer, Send = SocketData> {
   /**
    * Sends one message when the task is OPEN (else fails with `SocketTask.send:fail
    * SocketTask.readyState is not OPEN`). `success` comes once the frame was handed to the socket.
    * The caller's bytes are copied at call time, or moved with `transfer: true`.
    */
-  send(option: SendSocketMessageOption): void;
+  send(option: SendSocketMessageOption<Send>): void;
   /**
    * Closes the task (code 1000 or 3000–4999, reason at most 123 UTF-8 bytes). On a CONNECTING
    * task it aborts the handshake, and onClose reports the code given here (a deviation from
@@ -209,7 +233,7 @@ export interface SocketTask {
   /** Adds an open listener. Listeners accumulate; the same function is added once. */
   onOpen(callback: OnOpenCallback): void;
   /** Adds a message listener; messages come only after open, in the order the server sent them. */
-  onMessage(callback: OnMessageCallback): void;
+  onMessage(callback: OnMessageCallback<Data>): void;
   /** Adds an error listener; an error is always followed by the close. */
   onError(callback: OnErrorCallback): void;
   /** Adds a close listener; the close comes exactly once, as the task's last event. */
@@ -217,7 +241,7 @@ export interface SocketTask {
   /** Extension: remove a listener added with `onOpen`. */
   offOpen(callback: OnOpenCallback): void;
   /** Extension: remove a listener added with `onMessage`. */
-  offMessage(callback: OnMessageCallback): void;
+  offMessage(callback: OnMessageCallback<Data>): void;
   /** Extension: remove a listener added with `onError`. */
   offError(callback: OnErrorCallback): void;
   /** Extension: remove a listener added with `onClose`. */
@@ -334,6 +358,13 @@ export interface QQOptions {
    * @default 'warn' (no entry: nothing the host does is at warn level)
    */
   log?: LogLevel | ((entry: LogEntry) => void);
+  /**
+   * The pipeline module: the app's code that runs in the host and exports stages, imported there
+   * by the first task that names one (`connectSocket({ pipeline: 'name' })`). Browsers: a URL,
+   * relative to the page (`new URL('./feed.pipeline.js', import.meta.url)` lets bundlers find
+   * it). Node: a path or a file: URL. @default undefined (only the built-in `json` stage)
+   */
+  pipeline?: string | URL;
 }
 
 /** How much of what the host does {@link QQOptions.log} tells. */
@@ -431,6 +462,8 @@ export interface QQ {
    * fails and returns a task that is already CLOSED. The new task becomes the bound one (the
    * task the global functions act on) when there is none or the bound one is CLOSED.
    */
+  connectSocket(option: ConnectSocketOption & { pipeline: string }): SocketTask<unknown, unknown>;
+  /** As above, without a pipeline: messages are strings and ArrayBuffers. */
   connectSocket(option: ConnectSocketOption): SocketTask;
   /**
    * Sends on the bound task if it is OPEN, else fails with `sendSocketMessage:fail WebSocket is

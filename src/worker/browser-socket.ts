@@ -5,7 +5,7 @@
  */
 import { clock, setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
-import { lasting } from './reconnect.js';
+import { layered } from './layers.js';
 import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
@@ -21,7 +21,7 @@ const MAX_PAYLOAD_EXCEEDED = 'Max payload size exceeded';
 const tooLarge = (data: string | ArrayBuffer, max: number) =>
   typeof data === 'string' ? data.length * 3 > max && utf8ByteLength(data) > max : data.byteLength > max;
 
-/** One socket over the native WebSocket; {@link browserSocketFactory} adds `reconnect` and `keepalive`. */
+/** One socket over the native WebSocket; {@link browserSocketFactory} adds the layers of layers.ts. */
 const webSocket: SocketFactory = (frame, config, handlers) => {
   const ws = new WebSocket(frame.url, frame.protocols);
   ws.binaryType = 'arraybuffer';
@@ -95,7 +95,7 @@ const webSocket: SocketFactory = (frame, config, handlers) => {
 };
 
 /**
- * The browser socket adapter, with `reconnect` and `keepalive` when a task asks for them (the
+ * The browser socket adapter, with the layers a task's options ask for (layers.ts) (the
  * share pool wraps this one: a shared socket reconnects once for all its holders).
  */
-export const browserSocketFactory: SocketFactory = lasting(webSocket);
+export const browserSocketFactory: SocketFactory = layered(webSocket);

@@ -10,6 +10,7 @@ import {
   DESTROY_REASON,
   errors,
   fellBehind,
+  pipelineErrors,
   staying,
   undeliverable,
 } from '../shared/errors.js';
@@ -37,6 +38,17 @@ import type {
   SocketFactory,
   SocketHandlers,
 } from './socket.js';
+
+/** What a pipeline's value weighs in flow control (its size is not known before it is cloned). */
+const VALUE_COST = 64;
+
+/** A pipeline's value waiting for the page. */
+interface ValueEntry {
+  value: unknown;
+  key: string | undefined;
+  transfer: ArrayBuffer[] | undefined;
+  skipped: number;
+}
 
 /** Log levels from the least: an entry goes out when its level reaches the facade's. */
 const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2 };
@@ -95,6 +107,18 @@ class Connection implements SocketHandlers, Pausable {
   #pausedMs = 0;
   #pausedAt: number | undefined;
   #holders = 1;
+  /** The task's stage (pipeline.ts), for its errMsgs. */
+  readonly #pipeline: string | undefined;
+  /**
+   * A pipeline's values that wait for the page, in the order of each one's first emission since
+   * its last delivery; keyed ones also by key, so that a newer value replaces the one waiting.
+   */
+  #values: ValueEntry[] = [];
+  readonly #keyed = new Map<string, ValueEntry>();
+  /** A batch of values is with the page: the next one waits for its `took`. */
+  #valuesOut = false;
+  /** Unkeyed values in that batch: their flow-control credit comes back with `took`. */
+  #unkeyedOut = 0;
 
   constructor(host: Host, frame: ConnectFrame) {
     this.#host = host;
@@ -102,6 +126,7 @@ class Connection implements SocketHandlers, Pausable {
     this.#connectStart = host.runtime.clock();
     this.#url = frame.dynamic === true ? '' : redactUrl(frame.url);
     this.#durable = frame.reconnect !== undefined;
+    this.#pipeline = frame.pipeline;
   }
 
   /** Adds a log entry for this task if the facade wants its level (HostConfig.log). */
@@ -173,9 +198,92 @@ class Connection implements SocketHandlers, Pausable {
     this.#host.flow.delivered(cost, this);
   }
 
+  /**
+   * A value of the task's stage. Unkeyed ones are delivered, in order, under flow control as
+   * messages are; a keyed one replaces the waiting value of its key (no flow control: what waits
+   * is bounded by the keys). Values wait here, where a key can still replace them, until the
+   * page took the previous batch.
+   */
+  value(value: unknown, key: string | undefined, transfer: ArrayBuffer[] | undefined): void {
+    if (this.state === 'closed' || this.#stopped) return;
+    if (key === undefined) {
+      this.#values.push({ value, key, transfer, skipped: 0 });
+      this.#host.flow.delivered(VALUE_COST, this);
+    } else {
+      const waiting = this.#keyed.get(key);
+      if (waiting !== undefined) {
+        waiting.value = value;
+        waiting.transfer = transfer;
+        waiting.skipped++;
+      } else {
+        const entry: ValueEntry = { value, key, transfer, skipped: 0 };
+        this.#values.push(entry);
+        this.#keyed.set(key, entry);
+      }
+    }
+    if (!this.#valuesOut) this.#host.offer(this);
+  }
+
+  /** A message went to the task's stage (stats count it as the page's would be). */
+  received(data: Received): void {
+    this.#messagesIn++;
+    this.#bytesIn +=
+      typeof data === 'string'
+        ? data.length
+        : data instanceof ArrayBuffer || data instanceof Uint8Array
+          ? data.byteLength
+          : data.ascii.byteLength;
+  }
+
+  /** The outbox gathers: the values waiting go, unless a batch of them is still with the page. */
+  offerValues(force = false): void {
+    if ((this.#valuesOut && !force) || this.#values.length === 0) return;
+    const outbox = this.#host.outbox;
+    let unkeyed = 0;
+    for (const { value, key, transfer, skipped } of this.#values) {
+      if (key === undefined) {
+        unkeyed++;
+        outbox.push({ type: 'value', id: this.#id, value }, transfer);
+      } else outbox.push({ type: 'value', id: this.#id, value, key, skipped }, transfer);
+    }
+    this.#values = [];
+    this.#keyed.clear();
+    this.#valuesOut = true;
+    this.#unkeyedOut += unkeyed;
+  }
+
+  /** The page took the last batch of values. */
+  took(): void {
+    this.#valuesOut = false;
+    if (this.#unkeyedOut > 0) this.#host.flow.credit(this.#unkeyedOut * VALUE_COST, this.#unkeyedOut);
+    this.#unkeyedOut = 0;
+    if (this.#values.length > 0) this.#host.offer(this);
+  }
+
+  /** A value of this task's stage could not be posted (a DataCloneError): the stage failed. */
+  valueFailed(error: unknown): void {
+    if (this.state === 'closed') return;
+    this.error(pipelineErrors.threw(this.#pipeline ?? '', 'message', error), 1007);
+    this.#values = [];
+    this.#keyed.clear();
+    this.state = 'closing';
+    this.#socket?.close(1007, 'pipeline failed');
+  }
+
+  /** `task.send({ data })` of a value, for the stage to encode. */
+  sendValue(value: unknown): void {
+    const open = this.state === 'open' || (this.#durable && this.state === 'connecting');
+    if (!open || this.#socket?.sendValue === undefined) {
+      this.#host.outbox.ack(this.#id, errors.sendAborted());
+      return;
+    }
+    this.#socket.sendValue(value, this.#sent);
+  }
+
   /** A reconnecting socket lost its connection; the task is CONNECTING until the next open. */
   reconnect(info: ReconnectInfo): void {
     if (this.state === 'closed' || this.#stopped || this.#override !== undefined) return;
+    this.offerValues(true); // what the stage emitted before the loss comes before the event
     this.state = 'connecting';
     this.#connectStart = this.#host.runtime.clock();
     this.#host.outbox.push({ type: 'reconnect', id: this.#id, ...info });
@@ -264,6 +372,7 @@ class Connection implements SocketHandlers, Pausable {
 
   /** The task's onError. */
   #report(errMsg: string): void {
+    if (!this.#stopped) this.offerValues(true); // what was emitted before comes before the error
     this.#errored = true;
     this.#host.outbox.push({ type: 'error', id: this.#id, errMsg });
     this.#log('info', 'error', `error: ${redactUrls(errMsg)}`);
@@ -284,6 +393,7 @@ class Connection implements SocketHandlers, Pausable {
     }
     this.#dialed?.({ errMsg: errors.sendAborted() });
     this.#dialed = undefined;
+    if (!this.#stopped) this.offerValues(true); // every value emitted before the close, first
     if (this.#pausedAt !== undefined) this.resume();
     this.#log('info', 'close', `close ${event.code}${event.reason === '' ? '' : ` ${event.reason}`}`);
     this.#host.outbox.push({ type: 'close', id: this.#id, ...event });
@@ -359,6 +469,20 @@ export class Host {
   readonly logLevel: number;
   /** The page is online, as it last said (browsers): a new reconnecting socket waits if not. */
   online = true;
+  /** Connections with values to hand the page at the next flush. */
+  readonly #offers = new Set<Connection>();
+
+  /** `connection` has values for the page: they join the next batch. */
+  offer(connection: Connection): void {
+    this.#offers.add(connection);
+    this.outbox.touch();
+  }
+
+  #gather = (): void => {
+    if (this.#offers.size === 0) return;
+    for (const connection of this.#offers) connection.offerValues();
+    this.#offers.clear();
+  };
   readonly #connections = new Map<number, Connection>();
   /** Batches received from the facade, for stats. */
   #received = 0;
@@ -370,7 +494,7 @@ export class Host {
   constructor(config: HostConfig, runtime: HostRuntime, onEnd: () => void) {
     this.config = config;
     this.runtime = runtime;
-    this.outbox = new Outbox(runtime.post, this.#postFailed, runtime.schedule, runtime.later);
+    this.outbox = new Outbox(runtime.post, this.#postFailed, runtime.schedule, runtime.later, this.#gather);
     this.#onEnd = onEnd;
     this.logLevel = LEVELS[config.log] ?? LEVELS.warn;
   }
@@ -424,6 +548,15 @@ export class Host {
       case 'dial':
         this.#connections.get(command.id)?.dialed(command);
         return;
+      case 'send-value': {
+        const connection = this.#connections.get(command.id);
+        if (connection === undefined) this.outbox.ack(command.id, errors.sendAborted());
+        else connection.sendValue(command.value);
+        return;
+      }
+      case 'took':
+        this.#connections.get(command.id)?.took();
+        return;
       case 'page':
         if (command.event === 'online' || command.event === 'offline') this.online = command.event === 'online';
         for (const connection of this.#connections.values()) connection.page(command.event);
@@ -441,6 +574,9 @@ export class Host {
    * an `ended` frame goes again. Only our own code fills batches, so this is a bug's last line.
    */
   #postFailed = (batch: Batch<HostEvent>, error: unknown): void => {
+    // A pipeline's value that cannot be cloned fails its own task alone (1007), and the rest of
+    // the batch goes again.
+    if (this.#dropUncloneable(batch)) return;
     console.error('qq-socket-worker host: a batch could not be posted', error);
     if (this.#postFailing) return; // the replacement frames failed too: nothing more to try
     this.#postFailing = true;
@@ -464,6 +600,36 @@ export class Host {
     this.outbox.flush(); // now: an `ended` host closes its ports right after this
     this.#postFailing = false;
   };
+
+  /**
+   * Takes the values that cannot be cloned out of `batch`, fails their tasks, and posts the rest;
+   * false when the batch holds none (another failure: a bug of ours).
+   */
+  #dropUncloneable(batch: Batch<HostEvent>): boolean {
+    const failed = new Map<number, unknown>();
+    for (const frame of batch.control) {
+      if (frame.type !== 'value') continue;
+      try {
+        structuredClone(frame.value);
+      } catch (error) {
+        if (!failed.has(frame.id)) failed.set(frame.id, error);
+      }
+    }
+    if (failed.size === 0) return false;
+    batch.control = batch.control.filter((frame) => frame.type !== 'value' || !failed.has(frame.id));
+    const transfer: ArrayBuffer[] = batch.slab === undefined ? [] : [batch.slab];
+    for (const data of batch.data) {
+      if (data instanceof ArrayBuffer) transfer.push(data);
+      else if (typeof data === 'object') transfer.push(data.ascii);
+    }
+    try {
+      this.runtime.post(batch, transfer);
+    } catch {
+      return false;
+    }
+    for (const [id, error] of failed) this.#connections.get(id)?.valueFailed(error);
+    return true;
+  }
 
   /** Called by a connection once it reached `closed`. */
   forget(id: number): void {

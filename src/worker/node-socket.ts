@@ -8,8 +8,8 @@ import { bypassesProxy } from '../shared/no-proxy.js';
 import { clock } from '../shared/timers.js';
 import { type FrameReader, readInFront, textOf } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
+import { layered } from './layers.js';
 import { openTunnel } from './proxy-tunnel.js';
-import { lasting } from './reconnect.js';
 import type { HostSocket, SocketFactory } from './socket.js';
 
 /**
@@ -45,7 +45,7 @@ const refusedStatus = (message: string): number | undefined => {
   return status === undefined ? undefined : Number(status);
 };
 
-/** One socket over ws; {@link nodeSocketFactory} adds `reconnect` and `keepalive` around it. */
+/** One socket over ws; {@link nodeSocketFactory} adds the layers a task's options ask for (layers.ts). */
 const wsSocket: SocketFactory = (frame, config, handlers) => {
   const secure = frame.url.slice(0, 4).toLowerCase() === 'wss:';
   let raw: net.Socket | undefined;
@@ -183,5 +183,5 @@ const wsSocket: SocketFactory = (frame, config, handlers) => {
   return socket;
 };
 
-/** The Node socket adapter, with `reconnect` and `keepalive` when a task asks for them. */
-export const nodeSocketFactory: SocketFactory = lasting(wsSocket);
+/** The Node socket adapter, with the layers a task's options ask for (layers.ts). */
+export const nodeSocketFactory: SocketFactory = layered(wsSocket);

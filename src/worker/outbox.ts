@@ -44,11 +44,15 @@ export class Outbox {
   readonly #schedule: Scheduler;
   readonly #later: Scheduler | undefined;
 
-  constructor(post: PostBatch, failed: PostFailed, schedule: Scheduler, later?: Scheduler) {
+  /** Runs first at each flush: what waits elsewhere for a batch (a pipeline's values) joins it. */
+  readonly #gather: (() => void) | undefined;
+
+  constructor(post: PostBatch, failed: PostFailed, schedule: Scheduler, later?: Scheduler, gather?: () => void) {
     this.#post = post;
     this.#failed = failed;
     this.#schedule = schedule;
     this.#later = later;
+    this.#gather = gather;
   }
 
   /** Queues one received message (see {@link Received}); returns its size for flow control. */
@@ -64,9 +68,14 @@ export class Outbox {
     return cost;
   }
 
-  /** Queues one event, after every message queued so far. */
-  push(event: HostEvent): void {
-    this.#builder.control(event);
+  /** Queues one event, after every message queued so far; `transfer`: ArrayBuffers it moves. */
+  push(event: HostEvent, transfer?: readonly ArrayBuffer[]): void {
+    this.#builder.control(event, transfer);
+    this.#arm();
+  }
+
+  /** Makes sure a flush comes at the end of this turn (for what `gather` adds then). */
+  touch(): void {
     this.#arm();
   }
 
@@ -105,6 +114,7 @@ export class Outbox {
   /** Posts whatever is queued now. */
   flush = (): void => {
     this.#scheduled = false;
+    this.#gather?.();
     const builder = this.#builder;
     if (builder.empty) return;
     if (this.#later !== undefined && !this.#gathered && !builder.full && builder.bytes >= GATHER_FROM_BYTES) {

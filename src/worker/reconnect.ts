@@ -18,7 +18,6 @@ import type { ConnectFrame, HostConfig, PageFrame, ReconnectPolicy } from '../sh
 import { backoffDelay, isRetriable } from '../shared/reconnect.js';
 import { clearTimeout, MAX_TIMER_MS, queueMicrotask, setTimeout } from '../shared/timers.js';
 import { utf8ByteLength } from '../shared/validate.js';
-import { withKeepalive } from './keepalive.js';
 import type { HostSocket, Received, SendDone, SocketFactory, SocketHandlers } from './socket.js';
 
 export function withReconnect(inner: SocketFactory): SocketFactory {
@@ -325,9 +324,3 @@ class Durable implements HostSocket {
     this.#handlers.close(code, reason);
   }
 }
-
-/**
- * `factory` with `reconnect` and `keepalive` for the tasks that ask for them: each connection
- * of a reconnecting socket is watched on its own.
- */
-export const lasting = (factory: SocketFactory): SocketFactory => withReconnect(withKeepalive(factory));

@@ -5,7 +5,9 @@
  * closes when the last holder leaves. Built as a {@link SocketFactory} around the real one, so
  * each tab's host treats a share like any other socket.
  */
+import { errors } from '../shared/errors.js';
 import type { ConnectFrame, HostConfig } from '../shared/protocol.js';
+import { sendFailure } from './reconnect.js';
 import type { HostSocket, Received, SocketFactory, SocketHandlers } from './socket.js';
 
 /** A holder's own copy of a message's bytes. */
@@ -43,7 +45,7 @@ export class SharePool {
 
   #join(frame: ConnectFrame, config: HostConfig, handlers: SocketHandlers): HostSocket {
     // What must match to share: a socket that reconnects or probes does so for all its holders.
-    const key = `${frame.url}\n${frame.protocols.join(',')}\n${JSON.stringify([frame.reconnect, frame.keepalive])}`;
+    const key = `${frame.url}\n${frame.protocols.join(',')}\n${JSON.stringify([frame.reconnect, frame.keepalive, frame.pipeline, config.pipeline])}`;
     let shared = this.#shares.get(key);
     if (shared === undefined) {
       const holders = new Set<SocketHandlers>();
@@ -52,6 +54,18 @@ export class SharePool {
         open: (header, protocol, connectEnd, again) => {
           fresh.opened = { header, protocol, connectEnd };
           for (const h of [...holders]) h.open(header, protocol, connectEnd, again);
+        },
+        // With a pipeline: the stage ran once; every holder gets each value (all but the last a
+        // copy, as each holder's outbox may move what the value holds).
+        value: (value, key, transfer) => {
+          let left = holders.size;
+          for (const h of holders) {
+            if (--left === 0) h.value?.(value, key, transfer);
+            else h.value?.(structuredClone(value), key, undefined);
+          }
+        },
+        received: (data) => {
+          for (const h of holders) h.received?.(data);
         },
         // With `reconnect`: one retry for every holder, each of them CONNECTING meanwhile.
         reconnect: (info) => {
@@ -108,6 +122,11 @@ export class SharePool {
     };
     return {
       send: (data, done) => share.socket.send(data, done),
+      sendValue: (value, done) => {
+        const { socket } = share;
+        if (socket.sendValue !== undefined) socket.sendValue(value, done);
+        else done(sendFailure(errors.dataType()));
+      },
       close: (code, reason) => leave(code, reason, (s) => s.close(code, reason)),
       abort: () => leave(1006, '', (s) => s.abort()),
       // The page's life: online and offline reach the shared socket from any tab; the

@@ -50,6 +50,13 @@ export interface SocketHandlers {
   /** A share's holders (across every tab), whenever that changed. */
   holders?(count: number): void;
   /**
+   * A stage's value for the page (pipeline.ts), in place of messages: with a `key`, it replaces
+   * the value of that key the page has not received yet. `transfer`: ArrayBuffers it moves.
+   */
+  value?(value: unknown, key: string | undefined, transfer: ArrayBuffer[] | undefined): void;
+  /** A message went to a stage instead of the page (counted in stats). */
+  received?(data: Received): void;
+  /**
    * What the socket itself still buffers of what it was handed (a browser's WebSocket: its
    * bufferedAmount), when that changed. Node's adapter acknowledges a send only once written.
    */
@@ -83,6 +90,8 @@ export interface HostSocket {
   ping?(): void;
   /** The page's life (browsers): see {@link PageFrame}. */
   page?(event: PageFrame['event']): void;
+  /** A pipeline's socket: `task.send({ data })` of a value, encoded by the stage. */
+  sendValue?(value: unknown, done: SendDone): void;
 }
 
 /**

@@ -2,7 +2,7 @@
  * `qq.connectSocket`: its options and their refusals, the handshake, timeouts, bufferedAmount
  * and the connection limit (docs/semantics.md "qq.connectSocket(options) → SocketTask").
  */
-import type { QQ, SocketTask } from 'qq-socket-worker';
+import type { ConnectSocketOption, QQ, SocketTask } from 'qq-socket-worker';
 import { describe, expect, it, vi } from 'vitest';
 import { callbacks, expectEcho, record, settle, WAIT } from '../helpers/record.js';
 import type { Context } from './context.js';
@@ -51,7 +51,7 @@ export function connectSocketSuite(ctx: Context): void {
       const cb = callbacks();
       const opts =
         typeof option === 'object' && option !== null && !Array.isArray(option) ? { ...option, ...cb } : option;
-      const task = qq.connectSocket(opts as never);
+      const task = qq.connectSocket(opts as ConnectSocketOption);
       const rec = record(task);
       expect(task.readyState).toBe(3);
       if (opts !== option) {

@@ -24,7 +24,12 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.map': 'application/json', '.html': 'text/html' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.map': 'application/json',
+  '.html': 'text/html',
+};
 
 export interface StaticServer {
   origin: string;
@@ -42,7 +47,8 @@ export interface StaticServer {
 
 /**
  * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
- * under /moved/ (files a bundler moved), an empty page at / (`/?csp=<policy>`: under that CSP),
+ * under /moved/ (files a bundler moved), test/fixtures/ under /fixtures/ (a pipeline module), an empty
+ * page at / (`/?csp=<policy>`: under that CSP),
  * and `/hold/<n>` for {@link StaticServer.hold}. `requests` lists every path asked for.
  */
 export async function startStaticServer(): Promise<StaticServer> {
@@ -65,6 +71,8 @@ export async function startStaticServer(): Promise<StaticServer> {
       return;
     }
     if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
+    // The tests' fixtures (a pipeline module), as an app would serve its own scripts.
+    if (path.startsWith('/fixtures/')) path = `/test${path}`;
     /** `?coep=1` on any file, `?isolated=1` on the page: served with COEP (the page with COOP too). */
     const coep = url.searchParams.has('coep') || url.searchParams.has('isolated');
     const headers = coep ? { 'cross-origin-embedder-policy': 'require-corp' } : {};
@@ -81,7 +89,7 @@ export async function startStaticServer(): Promise<StaticServer> {
         .end('<!doctype html><title>qq-socket-worker test</title>');
       return;
     }
-    if (!path.startsWith('/dist/')) {
+    if (!path.startsWith('/dist/') && !path.startsWith('/test/fixtures/')) {
       res.writeHead(404).end();
       return;
     }

@@ -20,7 +20,7 @@ export interface Recording {
   names(): string[];
 }
 
-export function record(task: SocketTask): Recording {
+export function record(task: SocketTask<unknown, unknown>): Recording {
   const events: Recorded[] = [];
   /** The messages so far, kept apart so a flood of them costs O(1) each. */
   const data: Array<string | ArrayBuffer> = [];
@@ -43,7 +43,8 @@ export function record(task: SocketTask): Recording {
     events.push({ event: 'open', header, profile: { ...profile } });
     openResolve();
   });
-  task.onMessage(({ data: d }) => {
+  task.onMessage(({ data: received }) => {
+    const d = received as string | ArrayBuffer;
     events.push({ event: 'message', data: d });
     data.push(d);
     if (messageWaiters.length === 0) return;

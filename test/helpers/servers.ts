@@ -60,6 +60,8 @@ export interface TestServer {
  * - `/headers`: sends the handshake request headers back as one JSON text message.
  * - `/bytes/<n>`: sends one binary message of n bytes (i & 0xff), then echoes.
  * - `/raw/<hex>`: writes these raw bytes (a hand-made frame) on the socket after open.
+ * - `/book/<n>/<k>`: sends n order-book deltas over k symbols (`S0..`; a trade every tenth), then
+ *   `{"e":"done"}`, as the pipeline tests' `book` stage expects.
  * - `/stall`: reads nothing until the test calls `resumeReading()`, then counts binary bytes;
  *   answers the text `count` with `received <bytes>`. Served without permessage-deflate, so a
  *   browser does not spend a core compressing what the test sends to fill the buffers.
@@ -106,6 +108,15 @@ function behave(
     }
     case 'headers':
       ws.send(JSON.stringify(req.headers));
+      break;
+    case 'book':
+      for (let i = 0; i < Number(a); i++) {
+        if (i % 10 === 9) ws.send('{"e":"trade","p":"1.0"}');
+        ws.send(
+          `{"e":"depthUpdate","s":"S${i % Number(b)}","u":${i},"b":[["27123.45","0.0123"]],"a":[["27123.46","0.5"]]}`,
+        );
+      }
+      ws.send('{"e":"done"}');
       break;
     case 'bytes': {
       const n = Number(a);
