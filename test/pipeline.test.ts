@@ -148,6 +148,24 @@ describe.each(['inline', 'thread'] as const)('pipelines (%s)', (backend) => {
     ]);
   });
 
+  it('keeps the stage across reconnects: its close and open run for each connection', async () => {
+    const qq = make();
+    const task = qq.connectSocket({
+      url: `${server.url}/echo`,
+      pipeline: 'talker',
+      reconnect: { minDelay: 1, maxDelay: 1, jitter: 0 },
+    });
+    const w = watch(task);
+    await vi.waitFor(() => expect(w.values).toHaveLength(1), WAIT);
+    server.dropAll();
+    // The stage hears the loss, and greets the server again from the host on the new connection
+    // (as a stage would resubscribe), without the page.
+    await vi.waitFor(() => expect(w.values).toHaveLength(3), WAIT);
+    const hello = `hello from the host (${task.socketTaskId}, protocol "")`;
+    expect(w.values).toEqual([{ data: hello }, { data: 'closed 1006' }, { data: hello }]);
+    expect(server.log.received.at(-1)).toEqual([hello]);
+  });
+
   it('fails a send the stage cannot encode, and a value that cannot be cloned', async () => {
     const qq = make();
     const upper = qq.connectSocket({ url: `${server.url}/echo`, pipeline: 'upper' });
