@@ -29,7 +29,12 @@ const server = http.createServer((req, res) => {
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ sockets: feed.clients.size }));
   }
-  const file = path === '/' ? 'examples/web-demo.html' : path.startsWith('/dist/') ? path.slice(1) : undefined;
+  const file =
+    path === '/'
+      ? 'examples/web-demo.html'
+      : path.startsWith('/dist/') || path === '/examples/web-demo.pipeline.js'
+        ? path.slice(1)
+        : undefined;
   if (file === undefined) return res.writeHead(404).end();
   try {
     const type =

@@ -57,8 +57,16 @@ it('shows one live feed in two tabs over one socket, its delay, a busy page, and
   await expect.poll(() => number(a, 'frame'), WAIT).toBeGreaterThanOrEqual(12);
   await expect.poll(() => number(a, 'rate'), WAIT).toBeGreaterThan(1000);
   await a.screenshot({ path: 'scratch/web-demo.png' }).catch(() => {});
-  // The main-thread switch: a socket of its own beside the shared one.
+  // The keyed stage: B's ticks are parsed in the shared worker (a share of its own: the stage is
+  // part of what must match), and B still counts every tick and shows the newest price.
+  await b.check('input[value=stage]');
+  await expect.poll(() => shown(b, 'sockets'), WAIT).toBe('2');
+  const price = await shown(b, 'price');
+  await expect.poll(() => shown(b, 'price'), WAIT).not.toBe(price);
+  await expect.poll(() => number(b, 'rate'), WAIT).toBeGreaterThan(1000);
+  // The main-thread switch: a socket of its own beside B's.
   await a.check('input[value=main]');
+  await expect.poll(() => shown(a, 'price'), WAIT).toMatch(/^\d+\.\d{3}$/);
   await expect.poll(() => shown(b, 'sockets'), WAIT).toBe('2');
   await context.close();
 }, 180_000);
