@@ -49,11 +49,11 @@ function nodeDesign() {
   };
 }
 
-/** qq-socket-worker with a backend. */
-function qqDesign(backend) {
-  const qq = createQQ({ backend, maxPayload: 1 << 30 });
+/** qq-socket-worker with a backend (and a pipeline stage: what the host does with each message). */
+function qqDesign(backend, pipeline) {
+  const qq = createQQ({ backend, maxPayload: 1 << 30, pipeline: new URL('./book.pipeline.mjs', import.meta.url) });
   return (url, on) => {
-    const task = qq.connectSocket({ url });
+    const task = qq.connectSocket({ url, ...(pipeline === undefined ? {} : { pipeline }) });
     task.onOpen(on.open);
     task.onMessage(({ data }) => on.message(data));
     task.onClose(on.close);
@@ -68,6 +68,9 @@ const designs = {
   'node WebSocket': () => nodeDesign(),
   'qq inline': () => qqDesign('inline'),
   'qq thread': () => qqDesign('thread'),
+  // The order-book rows only: the app's parse in the host ('json'), or parse and fold there too.
+  'qq thread + json stage': () => qqDesign('thread', 'json'),
+  'qq thread + keyed stage': () => qqDesign('thread', 'book'),
 };
 const connect = designs[args.design]();
 
@@ -231,6 +234,36 @@ function sendFlood({ size, count }) {
   });
 }
 
+/**
+ * An order-book feed of `count` JSON deltas over `symbols` symbols, then "done": the app keeps
+ * the latest per symbol. Where a design hands the page text, the page parses it (the app's own
+ * work); a stage hands it objects. `msgs` are the server's messages; `deliveries` what the page got.
+ */
+function book({ count, symbols }) {
+  return new Promise((resolve, reject) => {
+    const m = meter();
+    const latest = new Map();
+    let deliveries = 0;
+    const socket = connect(`${base}/book?count=${count}&symbols=${symbols}`, {
+      open: () => m.start(),
+      message: (data) => {
+        deliveries++;
+        const d = typeof data === 'string' ? JSON.parse(data) : data;
+        if (d.e === 'done' || d.done === true) {
+          const seconds = m.elapsedMs() / 1000;
+          socket.close();
+          if (latest.size !== symbols) reject(new Error(`${latest.size} of ${symbols} symbols`));
+          resolve({ ...m.stop(count, count * 300), deliveriesPerSec: deliveries / seconds });
+          return;
+        }
+        if (d.s !== undefined) latest.set(d.s, d);
+      },
+      close: () => {},
+      error: (e) => reject(new Error(e)),
+    });
+  });
+}
+
 const KiB = 1024;
 const scenarios = {
   'recv 16 B text': () => flood({ size: 16, kind: 'text', count: 400_000 }),
@@ -243,6 +276,7 @@ const scenarios = {
   'paced 1k/s round trip': () => paced({ durationMs: 2000 }),
   'send 16 B flood': () => sendFlood({ size: 16, count: 300_000 }),
   'send 1 KiB flood': () => sendFlood({ size: KiB, count: 100_000 }),
+  'book 300 B JSON, 100 symbols': () => book({ count: 300_000, symbols: 100 }),
   stall: () => flood({ size: 16, kind: 'binary', count: 3_000_000, stallAtMs: 300, stallMs: 3000, checkOrder: true }),
 };
 

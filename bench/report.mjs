@@ -51,6 +51,7 @@ export const nodeTable = (rows) => {
           [
             r.rttP50Us !== undefined ? `rtt p50 ${fmt(r.rttP50Us)} µs, p99 ${fmt(r.rttP99Us)} µs` : '',
             r.allInOrder !== undefined ? `RSS +${fmt(r.rssGrowthMiB)} MiB, all in order: ${r.allInOrder}` : '',
+            r.deliveriesPerSec !== undefined ? `${fmt(r.deliveriesPerSec)} deliveries/s` : '',
           ].join(''),
         ],
   );

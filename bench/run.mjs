@@ -28,9 +28,8 @@ const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const run = promisify(execFile);
 
 const BASELINE = 'ws (Buffer)';
-const DESIGNS = ['ws (Buffer)', 'ws (arraybuffer)', 'node WebSocket', 'qq inline', 'qq thread'].filter(
-  (d) => !args.designs || args.designs.split(',').some((x) => d.includes(x)),
-);
+const chosen = (d) => !args.designs || args.designs.split(',').some((x) => d.includes(x));
+const DESIGNS = ['ws (Buffer)', 'ws (arraybuffer)', 'node WebSocket', 'qq inline', 'qq thread'].filter(chosen);
 const SCENARIOS = [
   'recv 16 B text',
   'recv 16 B binary',
@@ -42,10 +41,19 @@ const SCENARIOS = [
   'paced 1k/s round trip',
   'send 16 B flood',
   'send 1 KiB flood',
+  'book 300 B JSON, 100 symbols',
   'stall',
 ].filter((s) => !args.only || args.only.split(',').some((x) => s.includes(x)));
 /** The stall scenario compares only the designs where a stalled main thread is a question. */
 const STALL_DESIGNS = ['ws (Buffer)', 'qq inline', 'qq thread'];
+/** The order book: the app's parse on the main thread (ws, qq), in the host, and folded there too. */
+const BOOK_DESIGNS = ['ws (Buffer)', 'qq thread', 'qq thread + json stage', 'qq thread + keyed stage'].filter(chosen);
+const designsOf = (scenario) =>
+  scenario === 'stall'
+    ? STALL_DESIGNS.filter((d) => DESIGNS.includes(d))
+    : scenario.startsWith('book')
+      ? BOOK_DESIGNS
+      : DESIGNS;
 
 const server = spawn(process.execPath, [here('./server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise((resolve) => {
@@ -57,7 +65,7 @@ const port = await new Promise((resolve) => {
 
 const rows = [];
 for (const scenario of SCENARIOS) {
-  for (const design of scenario === 'stall' ? STALL_DESIGNS.filter((d) => DESIGNS.includes(d)) : DESIGNS) {
+  for (const design of designsOf(scenario)) {
     const nodeArgs = design === 'node WebSocket' ? ['--experimental-websocket', '--no-warnings'] : [];
     const cell = [...nodeArgs, here('./client.mjs'), '--design', design, '--scenario', scenario, '--port', port];
     cell.push('--runs', args.runs);
@@ -81,6 +89,7 @@ for (const scenario of SCENARIOS) {
         row.rttP99Us = median(r.map((x) => x.rttP99Us));
       }
       if (r[0].inOrder !== undefined) row.allInOrder = r.every((x) => x.inOrder && x.msgs > 0);
+      if (r[0].deliveriesPerSec !== undefined) row.deliveriesPerSec = median(r.map((x) => x.deliveriesPerSec));
       rows.push(row);
     } catch (error) {
       rows.push({ scenario, design, error: String(error.message).split('\n')[0] });

@@ -3,6 +3,8 @@
 //        onto the socket as fast as TCP takes them (one cached chunk, so the server costs next to
 //        nothing: on two cores it must not take the CPU the client designs compete for). With
 //        seq=1 each carries its sequence number (binary: uint32 BE at byte 0; text: 10 digits).
+//   /book?count=<n>&symbols=<k>  n JSON order-book deltas (~300 B) over k symbols, pre-framed as
+//        /flood's are, then the text {"e":"done"}.
 //   /echo  echoes every message.
 //   /sink  counts messages; answers "got:<n>" to the text "end".
 import { WebSocketServer } from 'ws';
@@ -60,11 +62,41 @@ async function flood(ws, url) {
   }
 }
 
+/** `n` order-book deltas over `symbols` symbols, framed, from sequence `first`. */
+function bookChunk(symbols, first, n) {
+  const level = (p, q) => `["${p.toFixed(8)}","${q.toFixed(8)}"]`;
+  const frames = [];
+  for (let i = first; i < first + n; i++) {
+    const bids = [0, 1, 2].map((j) => level(27123.45 - j * 0.01 - (i % 7) * 0.01, 0.0123 + j));
+    const asks = [0, 1, 2].map((j) => level(27123.46 + j * 0.01 + (i % 5) * 0.01, 0.5 + j));
+    const text = `{"e":"depthUpdate","E":${1700000000000 + i},"s":"SYM${i % symbols}","U":${i},"u":${i},"b":[${bids}],"a":[${asks}]}`;
+    const body = Buffer.from(text);
+    frames.push(header('text', body.length), body);
+  }
+  return Buffer.concat(frames);
+}
+
+async function book(ws, url) {
+  const count = Number(url.searchParams.get('count'));
+  const symbols = Number(url.searchParams.get('symbols'));
+  const socket = ws._socket;
+  const perChunk = 1000;
+  const key = `book/${symbols}`;
+  const bytes = cached.get(key) ?? bookChunk(symbols, 0, perChunk);
+  cached.set(key, bytes);
+  for (let sent = 0; sent < count && !socket.destroyed; sent += perChunk) {
+    if (!socket.write(bytes)) await new Promise((resolve) => socket.once('drain', resolve));
+  }
+  if (!socket.destroyed) ws.send('{"e":"done"}');
+}
+
 wss.on('connection', (ws, req) => {
   ws.on('error', () => {});
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/flood') {
     void flood(ws, url);
+  } else if (url.pathname === '/book') {
+    void book(ws, url);
   } else if (url.pathname === '/echo') {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   } else if (url.pathname === '/sink') {

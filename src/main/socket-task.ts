@@ -160,8 +160,9 @@ export class SocketTaskImpl implements SocketTask {
   #revival: ReturnType<typeof setTimeout> | undefined;
   /** `pipeline`: the task's messages are its stage's values (`frame`: `deliver: 'frame'`). */
   readonly #piped: { frame: boolean } | undefined;
-  /** The host will be told the page took the values it delivered. */
+  /** The host will be told the page took the values it delivered, and how many. */
   #tookQueued = false;
+  #took = { values: 0, unkeyed: 0 };
   readonly #reconnectListeners = new Set<OnReconnectCallback>();
   /** Sends the socket took, and their bytes (stats). */
   #messagesOut = 0;
@@ -416,11 +417,15 @@ export class SocketTaskImpl implements SocketTask {
       result.skipped = event.skipped ?? 0;
     }
     this.#emit('message', result);
+    this.#took.values++;
+    if (event.key === undefined) this.#took.unkeyed++;
     if (this.#tookQueued) return;
     this.#tookQueued = true;
     const took = () => {
       this.#tookQueued = false;
-      if (this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id });
+      const { values, unkeyed } = this.#took;
+      this.#took = { values: 0, unkeyed: 0 };
+      if (this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id, values, unkeyed });
     };
     if (this.#piped?.frame === true) requestFrame(took);
     else queueMicrotask(took);

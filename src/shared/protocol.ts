@@ -145,10 +145,15 @@ export interface SendValueFrame {
   value: unknown;
 }
 
-/** The page took task `id`'s last batch of values: the host may hand it the next. */
+/**
+ * The page dispatched `values` of task `id`'s values (`unkeyed` of them without a key: their
+ * flow-control credit): the host may hand it the next keyed ones.
+ */
 export interface TookFrame {
   type: 'took';
   id: number;
+  values: number;
+  unkeyed: number;
 }
 
 /** Facade → host. */

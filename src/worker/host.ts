@@ -115,10 +115,8 @@ class Connection implements SocketHandlers, Pausable {
    */
   #values: ValueEntry[] = [];
   readonly #keyed = new Map<string, ValueEntry>();
-  /** A batch of values is with the page: the next one waits for its `took`. */
-  #valuesOut = false;
-  /** Unkeyed values in that batch: their flow-control credit comes back with `took`. */
-  #unkeyedOut = 0;
+  /** Values posted that the page has not said it took: keyed ones wait while there are any. */
+  #valuesOut = 0;
 
   constructor(host: Host, frame: ConnectFrame) {
     this.#host = host;
@@ -221,7 +219,16 @@ class Connection implements SocketHandlers, Pausable {
         this.#keyed.set(key, entry);
       }
     }
-    if (!this.#valuesOut) this.#host.offer(this);
+    if (this.#mayOffer()) this.#host.offer(this);
+  }
+
+  /**
+   * Whether the values waiting may go now: always while the page has taken every value posted;
+   * otherwise only while none of them is keyed (a keyed value waits here, where a newer one of
+   * its key can still replace it; unkeyed ones flow as messages do, under flow control).
+   */
+  #mayOffer(): boolean {
+    return this.#valuesOut === 0 || this.#keyed.size === 0;
   }
 
   /** A message went to the task's stage (stats count it as the page's would be). */
@@ -235,29 +242,24 @@ class Connection implements SocketHandlers, Pausable {
           : data.ascii.byteLength;
   }
 
-  /** The outbox gathers: the values waiting go, unless a batch of them is still with the page. */
+  /** The outbox gathers: the values waiting go if they may ({@link #mayOffer}; `force`: now). */
   offerValues(force = false): void {
-    if ((this.#valuesOut && !force) || this.#values.length === 0) return;
+    if ((!force && !this.#mayOffer()) || this.#values.length === 0) return;
     const outbox = this.#host.outbox;
-    let unkeyed = 0;
     for (const { value, key, transfer, skipped } of this.#values) {
-      if (key === undefined) {
-        unkeyed++;
-        outbox.push({ type: 'value', id: this.#id, value }, transfer);
-      } else outbox.push({ type: 'value', id: this.#id, value, key, skipped }, transfer);
+      if (key === undefined) outbox.push({ type: 'value', id: this.#id, value }, transfer);
+      else outbox.push({ type: 'value', id: this.#id, value, key, skipped }, transfer);
     }
+    this.#valuesOut += this.#values.length;
     this.#values = [];
     this.#keyed.clear();
-    this.#valuesOut = true;
-    this.#unkeyedOut += unkeyed;
   }
 
-  /** The page took the last batch of values. */
-  took(): void {
-    this.#valuesOut = false;
-    if (this.#unkeyedOut > 0) this.#host.flow.credit(this.#unkeyedOut * VALUE_COST, this.#unkeyedOut);
-    this.#unkeyedOut = 0;
-    if (this.#values.length > 0) this.#host.offer(this);
+  /** The page dispatched `values` values, `unkeyed` of them without a key (their credit). */
+  took(values: number, unkeyed: number): void {
+    this.#valuesOut = Math.max(0, this.#valuesOut - values);
+    if (unkeyed > 0) this.#host.flow.credit(unkeyed * VALUE_COST, unkeyed);
+    if (this.#values.length > 0 && this.#mayOffer()) this.#host.offer(this);
   }
 
   /** A value of this task's stage could not be posted (a DataCloneError): the stage failed. */
@@ -555,7 +557,7 @@ export class Host {
         return;
       }
       case 'took':
-        this.#connections.get(command.id)?.took();
+        this.#connections.get(command.id)?.took(Number(command.values) || 0, Number(command.unkeyed) || 0);
         return;
       case 'page':
         if (command.event === 'online' || command.event === 'offline') this.online = command.event === 'online';
