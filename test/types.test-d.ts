@@ -6,6 +6,7 @@ import {
   type QQ,
   type QQOptions,
   type SocketTask,
+  type StageFactory,
 } from 'qq-socket-worker';
 import type {} from 'qq-socket-worker/global';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -63,6 +64,32 @@ describe('public types', () => {
     expectTypeOf(task.bufferedAmount).toEqualTypeOf<number>();
     // @ts-expect-error read-only
     task.readyState = 1;
+  });
+
+  it('types a pipeline task by its stage: what it emits, what its send encodes', () => {
+    // A stage as the app writes it, and the module's type given to createQQ.
+    const book: StageFactory<{ s: string; u: number }, { subscribe: string }> = (ctx) => ({
+      message: (data) => ctx.emit({ s: String(data), u: 1 }, 'k'),
+      send: (value) => JSON.stringify(value),
+    });
+    const piped = createQQ<{ book: typeof book }>({ pipeline: '/feed.pipeline.js' });
+    const booked = piped.connectSocket({ url: 'wss://example.test', pipeline: 'book' });
+    booked.onMessage(({ data, key, skipped }) => {
+      expectTypeOf(data).toEqualTypeOf<{ s: string; u: number }>();
+      expectTypeOf(key).toEqualTypeOf<string | undefined>();
+      expectTypeOf(skipped).toEqualTypeOf<number | undefined>();
+    });
+    booked.send({ data: { subscribe: 'BTCUSDT' } });
+    booked.send({ data: 'text goes as it is' });
+    // @ts-expect-error not what the stage's send encodes
+    booked.send({ data: { unsubscribe: 'BTCUSDT' } });
+    // The built-in json stage, or a stage the type does not know: unknown.
+    piped.connectSocket({ url: 'wss://example.test', pipeline: 'json' }).onMessage(({ data }) => {
+      expectTypeOf(data).toEqualTypeOf<unknown>();
+    });
+    // @ts-expect-error a context emits what the stage says
+    const wrong: StageFactory<number> = (ctx) => ({ message: () => ctx.emit('text') });
+    void wrong;
   });
 
   it('qq-socket-worker/global declares globalThis.qq', () => {

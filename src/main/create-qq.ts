@@ -2,7 +2,15 @@
 import { errors, ok, staying } from '../shared/errors.js';
 import { type HostConfig, type LogFrame, PROTOCOL_VERSION } from '../shared/protocol.js';
 import { clearTimeout, setTimeout } from '../shared/timers.js';
-import type { ConnectSocketOption, LogEntry, QQ, QQOptions, QQStats, SocketTask } from '../shared/types.js';
+import type {
+  ConnectSocketOption,
+  LogEntry,
+  PipelineModule,
+  QQ,
+  QQOptions,
+  QQStats,
+  SocketTask,
+} from '../shared/types.js';
 import { type Checked, checkHeaders, checkUrl, isOptionsObject } from '../shared/validate.js';
 import { callbackReply, safeCall, soon } from './callbacks.js';
 import { HostClient, type HostLink } from './client.js';
@@ -290,6 +298,9 @@ class QQInstance implements TaskOwner {
 const DEBUG = Symbol.for('qq-socket-worker.debug');
 
 /** Makes the `createQQ` of a runtime (the Node and browser entries each pass their platform). */
-export function makeCreateQQ(platform: Platform): (options?: QQOptions) => QQ {
-  return (options) => new QQInstance(resolveOptions(options, platform), platform).api();
+export function makeCreateQQ(
+  platform: Platform,
+): <M extends PipelineModule = PipelineModule>(options?: QQOptions) => QQ<M> {
+  return <M extends PipelineModule>(options?: QQOptions) =>
+    new QQInstance(resolveOptions(options, platform), platform).api() as unknown as QQ<M>;
 }

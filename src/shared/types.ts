@@ -454,15 +454,68 @@ export type WithCallback =
       complete: (result: GeneralCallbackResult) => void;
     };
 
-/** The `qq` object: the mini-program socket API plus `destroy`. */
-export interface QQ {
+/** What a pipeline stage's handlers get to act with (docs/semantics.md "Pipelines"). */
+export interface StageContext<Value = unknown> {
+  /**
+   * A value for the page (structured-cloned; the ArrayBuffers in `transfer` are moved). With a
+   * `key`, it replaces the value of that key the page has not received yet.
+   */
+  emit(value: Value, key?: string, transfer?: ArrayBuffer[]): void;
+  /** Sends to the server from the host (a string as text, bytes as binary). */
+  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** Closes the connection (1000, or 3000–4999), as the task's `close` would. */
+  close(code?: number, reason?: string): void;
+  /** The task's id (a share: its first holder's). */
+  readonly socketTaskId: number;
+  /** The url the task connected to. */
+  readonly url: string;
+  /** The sub-protocol the server chose ('' before open). */
+  readonly protocol: string;
+}
+
+/** A pipeline stage's handlers; only `message` is required. */
+export interface Stage<Send = never> {
+  /** Each message from the server: a string, or an ArrayBuffer of its own. */
+  message(data: string | ArrayBuffer): void;
+  /** Encodes `task.send({ data })` of what is not a string or bytes. */
+  send?(value: Send): string | ArrayBuffer | ArrayBufferView;
+  /** Each connection that opens. */
+  open?(result: { protocol: string }): void;
+  /** Each connection that ends (with `reconnect`: each loss, too). */
+  close?(result: { code: number; reason: string }): void;
+}
+
+/**
+ * A pipeline stage: an export of the pipeline module, called once per task with its context.
+ * Annotate a stage with it, and give `createQQ` the module's type
+ * (`createQQ<typeof import('./feed.pipeline.js')>(...)`): onMessage's `data` is then `Value`, and
+ * `send` takes `Send`, for the tasks that name the stage.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a stage's value and send types are the module's own
+export type StageFactory<Value = any, Send = any> = (ctx: StageContext<Value>) => Stage<Send>;
+
+/** A pipeline module's exports, as far as `createQQ`'s typing sees them. */
+export type PipelineModule = Record<string, unknown>;
+
+/** What stage `N` of pipeline module `M` emits (unknown for a stage the type does not know). */
+export type ValueOf<M, N> = N extends keyof M ? (M[N] extends StageFactory<infer V, unknown> ? V : unknown) : unknown;
+/** What stage `N` of pipeline module `M` encodes in its `send` (unknown for a stage the type does not know). */
+export type SendOf<M, N> = N extends keyof M ? (M[N] extends StageFactory<unknown, infer S> ? S : unknown) : unknown;
+
+/**
+ * The `qq` object: the mini-program socket API plus `destroy` and `stats`. `M`: the pipeline
+ * module's type, for the tasks that name one of its stages.
+ */
+export interface QQ<M extends PipelineModule = PipelineModule> {
   /**
    * Starts connecting and returns the task at once; never throws. `success` means the task was
    * created (not that it is open) and comes in a microtask after the call returned. Bad input
    * fails and returns a task that is already CLOSED. The new task becomes the bound one (the
    * task the global functions act on) when there is none or the bound one is CLOSED.
    */
-  connectSocket(option: ConnectSocketOption & { pipeline: string }): SocketTask<unknown, unknown>;
+  connectSocket<N extends string>(
+    option: ConnectSocketOption & { pipeline: N },
+  ): SocketTask<ValueOf<M, N>, SocketData | SendOf<M, N>>;
   /** As above, without a pipeline: messages are strings and ArrayBuffers. */
   connectSocket(option: ConnectSocketOption): SocketTask;
   /**

@@ -15,35 +15,8 @@ import { ABNORMAL_CLOSURE_REASON, errors, pipelineErrors } from '../shared/error
 import type { ConnectFrame, HostConfig, PageFrame } from '../shared/protocol.js';
 import { utf8ByteLength } from '../shared/validate.js';
 import { sendFailure } from './reconnect.js';
+import type { Stage, StageContext, StageFactory } from '../shared/types.js';
 import type { HostSocket, Received, SendDone, SocketFactory, SocketHandlers } from './socket.js';
-
-/** What a stage's handlers get to act with. */
-export interface StageContext {
-  /**
-   * A value for the page (structured-cloned; the ArrayBuffers in `transfer` are moved). With a
-   * `key`, it replaces the value of that key the page has not received yet.
-   */
-  emit(value: unknown, key?: string, transfer?: ArrayBuffer[]): void;
-  /** Sends to the server from the host (a string as text, bytes as binary). */
-  send(data: string | ArrayBuffer | ArrayBufferView): void;
-  /** Closes the connection (1000, or 3000–4999), as the task's `close` would. */
-  close(code?: number, reason?: string): void;
-  readonly socketTaskId: number;
-  readonly url: string;
-  /** The sub-protocol the server chose ('' before open). */
-  readonly protocol: string;
-}
-
-/** A stage's handlers; only `message` is required. */
-export interface Stage {
-  message(data: string | ArrayBuffer): void;
-  /** Encodes `task.send({ data })` of what is not a string or bytes. */
-  send?(value: unknown): string | ArrayBuffer | ArrayBufferView;
-  open?(result: { protocol: string }): void;
-  close?(result: { code: number; reason: string }): void;
-}
-
-export type StageFactory = (ctx: StageContext) => Stage;
 
 /** `pipeline: 'json'`: text parsed in the host, binary passed on; sends of values stringified. */
 export const jsonStage: StageFactory = (ctx) => ({
@@ -102,7 +75,7 @@ class Piped implements HostSocket {
   readonly #frame: ConnectFrame;
   readonly #handlers: SocketHandlers;
   readonly #name: string;
-  #stage: Stage | undefined;
+  #stage: Stage<unknown> | undefined;
   #socket: HostSocket | undefined;
   /** What the task asked of the socket before the stage was ready, in order. */
   #waiting: Array<(socket: HostSocket) => void> = [];
