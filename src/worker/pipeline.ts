@@ -13,9 +13,9 @@
 import { copyToArrayBuffer } from '../shared/batch.js';
 import { ABNORMAL_CLOSURE_REASON, errors, pipelineErrors } from '../shared/errors.js';
 import type { ConnectFrame, HostConfig, PageFrame } from '../shared/protocol.js';
+import type { Stage, StageContext, StageFactory } from '../shared/types.js';
 import { utf8ByteLength } from '../shared/validate.js';
 import { sendFailure } from './reconnect.js';
-import type { Stage, StageContext, StageFactory } from '../shared/types.js';
 import type { HostSocket, Received, SendDone, SocketFactory, SocketHandlers } from './socket.js';
 
 /** `pipeline: 'json'`: text parsed in the host, binary passed on; sends of values stringified. */
