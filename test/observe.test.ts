@@ -99,6 +99,92 @@ describe.each(['inline', 'thread'] as const)('log and stats (%s)', (backend) => 
     }
   });
 
+  it('logs each attempt of a task with a url function, its retries and opens, with no token in any', async () => {
+    const entries: LogEntry[] = [];
+    const qq = make({ log: (entry) => entries.push(entry) });
+    const secret = `ws://user:${SECRET}@127.0.0.1:${port}/echo?token=${SECRET}`;
+    let calls = 0;
+    // The first answer is refused (a fragment), and its errMsg names the url.
+    const task = qq.connectSocket({
+      url: () => (++calls === 1 ? `${secret}#x` : secret),
+      reconnect: { minDelay: 1, maxDelay: 1, jitter: 0 },
+    });
+    const rec = record(task);
+    await rec.opened;
+    server.dropAll();
+    await vi.waitFor(() => expect(entries.filter((e) => e.event === 'open')).toHaveLength(2), WAIT);
+    task.close();
+    await rec.closed;
+    // One that gives up says why in its error entry, redacted as well.
+    const failing = qq.connectSocket({ url: () => `${secret}#x`, reconnect: { retries: 0 } });
+    await record(failing).closed;
+    const id = task.socketTaskId;
+    const clean = `ws://127.0.0.1:${port}/echo?…`;
+    const invalid = `connectSocket:fail invalid url "${clean}"`;
+    expect(entries.map(untimed)).toEqual([
+      { level: 'info', socketTaskId: id, event: 'reconnect', message: `retry 1 in 1 ms: 1006 ${invalid}` },
+      { level: 'info', socketTaskId: id, event: 'connect', message: `connect ${clean}` },
+      { level: 'info', socketTaskId: id, event: 'open', message: `open ${clean} (retry 1)` },
+      {
+        level: 'info',
+        socketTaskId: id,
+        event: 'reconnect',
+        message: 'retry 1 in 1 ms: 1006 connection closed without a close frame',
+      },
+      { level: 'info', socketTaskId: id, event: 'connect', message: `connect ${clean}` },
+      { level: 'info', socketTaskId: id, event: 'open', message: `open ${clean} (retry 1)` },
+      { level: 'info', socketTaskId: id, event: 'close', message: 'close 1000' },
+      {
+        level: 'info',
+        socketTaskId: failing.socketTaskId,
+        event: 'error',
+        message: `error: reconnect gave up after 0 attempts: ${invalid}`,
+      },
+      { level: 'info', socketTaskId: failing.socketTaskId, event: 'close', message: 'close 1006 abnormal closure' },
+    ]);
+    expect(JSON.stringify(entries)).not.toContain(SECRET);
+  });
+
+  it('counts the sends that wait for a connection, and the url of the latest attempt', async () => {
+    const qq = make();
+    let release = () => {};
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const task = qq.connectSocket({
+      url: async () => {
+        await answered;
+        return `ws://127.0.0.1:${port}/echo?token=${SECRET}`;
+      },
+      reconnect: true,
+    });
+    const rec = record(task);
+    task.send({ data: 'héllo' });
+    task.send({ data: new Uint8Array(4) });
+    expect(task.url).toBe('');
+    expect((await qq.stats()).tasks).toEqual([
+      {
+        socketTaskId: task.socketTaskId,
+        url: '',
+        readyState: 0,
+        messagesIn: 0,
+        bytesIn: 0,
+        messagesOut: 0,
+        bytesOut: 0,
+        sendsWaiting: 2,
+        bufferedAmount: 10,
+        pausedMs: 0,
+        holders: 1,
+      },
+    ]);
+    release();
+    await rec.messages(2);
+    expect(task.url).toBe(`ws://127.0.0.1:${port}/echo?token=${SECRET}`);
+    expect((await qq.stats()).tasks).toMatchObject([
+      { url: `ws://127.0.0.1:${port}/echo?…`, readyState: 1, messagesOut: 2, bytesOut: 10, sendsWaiting: 0 },
+    ]);
+  });
+
   it('counts messages and bytes both ways, sends waiting, and the host', async () => {
     const qq = make();
     expect(await qq.stats()).toEqual({ host: undefined, tasks: [] });
@@ -176,16 +262,30 @@ describe('flow control in the log and stats (thread)', () => {
     try {
       const task = qq.connectSocket({ url: `ws://127.0.0.1:${port}/burst/60000/1000` });
       let release = false;
-      let paused = 0;
       task.onMessage(() => {
         if (release) return;
         const until = performance.now() + 0.05;
         while (performance.now() < until);
       });
+      // Two looks in one pause under way (as many pauses and resumes, one more pause than
+      // resumes, some time apart): the time paused grew between them.
+      let before: { pauses: number; resumes: number; pausedMs: number; at: number } | undefined;
+      let during: { first: number; second: number } | undefined;
       await vi.waitFor(async () => {
-        paused = (await qq.stats()).tasks[0]?.pausedMs ?? 0;
-        expect(paused).toBeGreaterThan(0);
+        const stats = await qq.stats();
+        const now = {
+          pauses: stats.host?.pauses ?? 0,
+          resumes: stats.host?.resumes ?? 0,
+          pausedMs: stats.tasks[0]?.pausedMs ?? 0,
+          at: performance.now(),
+        };
+        const same = before !== undefined && before.pauses === now.pauses && before.resumes === now.resumes;
+        if (same && now.pauses > now.resumes && now.at - (before?.at ?? 0) >= 20) {
+          during = { first: before?.pausedMs ?? 0, second: now.pausedMs };
+        } else before = now;
+        expect(during).toBeDefined();
       }, WAIT);
+      expect(during?.second).toBeGreaterThan(during?.first ?? 0);
       release = true;
       await record(task).closed;
     } finally {

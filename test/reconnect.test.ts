@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { callbacks, WAIT } from './helpers/record.js';
+import { callbacks, settle, WAIT } from './helpers/record.js';
 import { closedPort, startPythonServer, startWsServer, type TestServer } from './helpers/servers.js';
 
 type Event =
@@ -361,6 +361,247 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
     expect(task.readyState).toBe(task.CLOSED);
   });
 
+  it('closes a task closed in the turn it was made with its code, and makes no connection for it', async () => {
+    const server = await serve();
+    const qq = make();
+    const task = qq.connectSocket({ url: `${server.url}/first`, reconnect: FAST });
+    const w = watch(task);
+    task.close({ code: 4000, reason: 'changed my mind' });
+    await w.until('close');
+    expect(w.events).toEqual([{ event: 'close', code: 4000, reason: 'changed my mind' }]);
+    // The host would have dialed the first task before it took the second task's connect.
+    const next = watch(qq.connectSocket({ url: `${server.url}/second` }));
+    await next.until('open');
+    await settle();
+    expect(server.log.paths).toEqual(['/second']);
+  });
+
+  it('closes an OPEN task on close() with its code and reason on the wire, and no retry', async () => {
+    const server = await serve();
+    const task = make().connectSocket({ url: `${server.url}/echo`, reconnect: FAST });
+    const w = watch(task);
+    await w.until('open');
+    task.close({ code: 4000, reason: 'bye' });
+    await w.until('close');
+    await server.closed(1);
+    expect(w.events).toEqual([{ event: 'open' }, { event: 'close', code: 4000, reason: 'bye' }]);
+    expect(server.log.closes).toEqual([{ code: 4000, reason: 'bye' }]);
+    await settle();
+    expect(server.log.accepted).toBe(1);
+  });
+
+  it('times out each attempt on its own, not the task: a first open after retries has attempt, not reconnected', async () => {
+    const server = await serve();
+    const refused = await closedPort();
+    const qq = make();
+    let calls = 0;
+    // Three refused attempts 100 ms apart: more than the 200 ms `timeout` in all, each far less.
+    const task = qq.connectSocket({
+      url: () => (++calls <= 3 ? `ws://127.0.0.1:${refused}/` : `${server.url}/echo`),
+      timeout: 200,
+      reconnect: { minDelay: 100, maxDelay: 100, jitter: 0 },
+    });
+    const w = watch(task);
+    await w.until('open');
+    expect(w.events.map((e) => e.event)).toEqual(['reconnect', 'reconnect', 'reconnect', 'open']);
+    expect(w.events.at(-1)).toEqual({ event: 'open', attempt: 3 });
+    // A handshake that never ends is an attempt that timed out.
+    const silent = watch(
+      qq.connectSocket({ url: `${server.url}/silent`, timeout: 150, reconnect: { ...FAST, retries: 1 } }),
+    );
+    await silent.until('close');
+    expect(silent.events).toEqual([
+      {
+        event: 'reconnect',
+        attempt: 1,
+        delay: 1,
+        code: 1006,
+        reason: 'abnormal closure',
+        errMsg: 'connectSocket:fail timeout',
+      },
+      { event: 'error', errMsg: 'reconnect gave up after 1 attempts: connectSocket:fail timeout' },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ]);
+  });
+
+  it('counts against `queue` only what waits: sends that went out on an open no longer count', async () => {
+    const server = await serve();
+    const qq = make();
+    const door = gate();
+    const task = qq.connectSocket({
+      url: async () => {
+        await door.wait();
+        return `${server.url}/echo`;
+      },
+      reconnect: { ...FAST, queue: 10 },
+    });
+    const w = watch(task);
+    const first = callbacks();
+    task.send({ data: 'abcdefgh', ...first }); // 8 bytes wait for the first open
+    door.open();
+    await w.until('message');
+    door.close();
+    server.dropAll();
+    await w.until('reconnect');
+    const second = callbacks();
+    task.send({ data: 'wxyz', ...second }); // 4 bytes: over 10 only if the 8 still counted
+    door.open();
+    await w.until('message', 2);
+    expect([first.calls[0], second.calls[0]]).toEqual([
+      { kind: 'success', result: { errMsg: 'sendSocketMessage:ok' } },
+      { kind: 'success', result: { errMsg: 'sendSocketMessage:ok' } },
+    ]);
+    expect(w.events.filter((e) => e.event === 'message')).toEqual([
+      { event: 'message', data: 'abcdefgh' },
+      { event: 'message', data: 'wxyz' },
+    ]);
+  });
+
+  it('reports sends the host refused in their place, after the send that waits before them', async () => {
+    // The task still sees OPEN while its host, which has lost the connection, already holds
+    // sends: the host checks `queue` too, and its refusals must not overtake a send that waits.
+    const server = await serve();
+    const qq = make();
+    const task = qq.connectSocket({
+      url: `${server.url}/sink`,
+      reconnect: { minDelay: 50, maxDelay: 50, jitter: 0, queue: 10 },
+    });
+    const w = watch(task);
+    await w.until('open');
+    const outcomes: Array<{ data: string; errMsg?: string }> = [];
+    server.dropAll();
+    // Three 6-byte sends a turn while the task sees OPEN: the first the host gets after the loss
+    // waits, the next two pass 10 bytes and are refused.
+    await new Promise<void>((resolve) => {
+      const turn = () => {
+        if (task.readyState !== task.OPEN || outcomes.length >= 60_000) return resolve();
+        for (let k = 0; k < 3; k++) {
+          const outcome: { data: string; errMsg?: string } = { data: `s${String(outcomes.length).padStart(5, '0')}` };
+          outcomes.push(outcome);
+          task.send({
+            data: outcome.data,
+            success: ({ errMsg }) => {
+              outcome.errMsg = errMsg;
+            },
+            fail: ({ errMsg }) => {
+              outcome.errMsg = errMsg;
+            },
+          });
+        }
+        setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    await w.until('open', 2);
+    await vi.waitFor(() => expect(outcomes.filter((o) => o.errMsg === undefined)).toEqual([]), WAIT);
+    const full = 'sendSocketMessage:fail send queue full (10 bytes)';
+    const refused = outcomes.filter((o) => o.errMsg === full).map((o) => o.data);
+    expect(refused.length).toBeGreaterThan(0); // the host refused some: what this test is about
+    // What waited went out on the second connection: reported sent, and nothing it got reported refused.
+    await vi.waitFor(() => expect(server.log.received[1]?.length).toBeGreaterThan(0), WAIT);
+    const received = new Set(server.log.received.flat().map(String));
+    for (const o of outcomes)
+      if (received.has(o.data)) expect(o).toEqual({ data: o.data, errMsg: 'sendSocketMessage:ok' });
+    expect(refused.filter((data) => received.has(data))).toEqual([]);
+    // Only sends that succeeded count in stats.
+    const ok = outcomes.filter((o) => o.errMsg === 'sendSocketMessage:ok').length;
+    expect((await qq.stats()).tasks).toMatchObject([{ messagesOut: ok, bytesOut: 6 * ok, sendsWaiting: 0 }]);
+  });
+
+  it("checks what url and header functions give against the instance's policy and the header rules", async () => {
+    const server = await serve();
+    const once = { ...FAST, retries: 0 };
+    const lastWords = async (qq: QQ, option: object) => {
+      const w = watch(qq.connectSocket({ ...option, reconnect: once } as never));
+      await w.until('close');
+      return w.events;
+    };
+    const gaveUp = (errMsg: string) => [
+      { event: 'error', errMsg: `reconnect gave up after 0 attempts: ${errMsg}` },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ];
+    const url = `${server.url}/echo`;
+    expect(await lastWords(make({ allowedHosts: ['example.test'] }), { url: () => url })).toEqual(
+      gaveUp('connectSocket:fail url not in domain list'),
+    );
+    expect(await lastWords(make({ requireSecure: true }), { url: () => url })).toEqual(
+      gaveUp(`connectSocket:fail invalid url "${url}"`),
+    );
+    expect(await lastWords(make(), { url, header: () => ({ Referer: 'https://example.test/' }) })).toEqual(
+      gaveUp('connectSocket:fail header Referer is not allowed'),
+    );
+    expect(await lastWords(make(), { url, header: async () => ({ 'x-token': 'a\r\nx-injected: 1' }) })).toEqual(
+      gaveUp('connectSocket:fail invalid header x-token'),
+    );
+    expect(server.log.accepted).toBe(0);
+  });
+
+  it('varies each wait by jitter, so that clients dropped together do not come back together', async () => {
+    const port = await closedPort();
+    const task = make().connectSocket({
+      url: `ws://127.0.0.1:${port}/`,
+      reconnect: { minDelay: 40, maxDelay: 40, jitter: 1, retries: 8 },
+    });
+    const w = watch(task);
+    await w.until('close');
+    const delays = w.events.flatMap((e) => (e.event === 'reconnect' ? [e.delay] : []));
+    expect(delays).toHaveLength(8);
+    for (const delay of delays) expect(delay).toBeGreaterThanOrEqual(0);
+    for (const delay of delays) expect(delay).toBeLessThanOrEqual(40);
+    // Eight waits drawn from 0-40 ms are all the same only if nothing random went into them.
+    expect(new Set(delays).size).toBeGreaterThan(1);
+  });
+
+  it('retries a 408 and a 5xx handshake and the close codes a retry can fix; not a 499 or the final codes', async () => {
+    const server = await serve();
+    const qq = make();
+    const once = { ...FAST, retries: 1 };
+    const ended = async (path: string) => {
+      const w = watch(qq.connectSocket({ url: `${server.url}${path}`, reconnect: once }));
+      await w.until('close');
+      return w.events;
+    };
+    for (const status of [408, 500]) {
+      const events = await ended(`/status/${status}`);
+      expect(events.map((e) => e.event)).toEqual(['reconnect', 'error', 'close']);
+      expect(events[1]).toEqual({
+        event: 'error',
+        errMsg: `reconnect gave up after 1 attempts: Unexpected server response: ${status}`,
+      });
+    }
+    expect(await ended('/status/499')).toEqual([
+      { event: 'error', errMsg: 'Unexpected server response: 499' },
+      { event: 'close', code: 1006, reason: 'abnormal closure' },
+    ]);
+    for (const code of [1002, 1003, 1007, 1009, 1010]) {
+      expect(await ended(`/close/${code}/final`)).toEqual([
+        { event: 'open' },
+        { event: 'close', code, reason: 'final' },
+      ]);
+    }
+    // 1011 is retried; with no retry left, the last loss's code and reason close the task.
+    const retried = watch(qq.connectSocket({ url: `${server.url}/close/1011/oops`, reconnect: FAST }));
+    await retried.until('reconnect');
+    expect(retried.events.slice(0, 2)).toEqual([
+      { event: 'open' },
+      {
+        event: 'reconnect',
+        attempt: 1,
+        delay: 1,
+        code: 1011,
+        reason: 'oops',
+        errMsg: 'the server closed the connection: 1011 oops',
+      },
+    ]);
+    const last = watch(qq.connectSocket({ url: `${server.url}/close/1011/oops`, reconnect: { retries: 0 } }));
+    await last.until('close');
+    expect(last.events).toEqual([
+      { event: 'open' },
+      { event: 'error', errMsg: 'reconnect gave up after 0 attempts: the server closed the connection: 1011 oops' },
+      { event: 'close', code: 1011, reason: 'oops' },
+    ]);
+  });
+
   it('refuses bad reconnect and keepalive options, and function urls without reconnect or with share', async () => {
     const qq = make();
     const refusal = async (option: object) => {
@@ -388,6 +629,24 @@ describe.each(['inline', 'thread'] as const)('reconnect (%s)', (backend) => {
     expect(await refusal({ reconnect: { minDelay: 100, maxDelay: 10 } })).toBe(
       'connectSocket:fail parameter error: parameter.reconnect.maxDelay should be a Number >= minDelay instead of 10',
     );
+    const numbers: Array<[object, string]> = [
+      [{ reconnect: null }, 'reconnect should be Boolean or Object instead of Null'],
+      [{ reconnect: [] }, 'reconnect should be Boolean or Object instead of Array'],
+      [{ reconnect: { minDelay: '5' } }, 'reconnect.minDelay should be Number instead of String'],
+      [{ reconnect: { retries: NaN } }, 'reconnect.retries should be an integer >= 0 or Infinity instead of NaN'],
+      [{ reconnect: { minDelay: 2 ** 31 } }, 'reconnect.minDelay should be a Number >= 0 instead of 2147483648'],
+      [{ reconnect: { maxDelay: 2 ** 31 } }, 'reconnect.maxDelay should be a Number >= minDelay instead of 2147483648'],
+      [{ reconnect: { minDelay: 30000 } }, 'reconnect.maxDelay should be a Number >= minDelay instead of 20000'],
+      [{ reconnect: { factor: Infinity } }, 'reconnect.factor should be a Number >= 1 instead of Infinity'],
+      [{ reconnect: { jitter: -0.5 } }, 'reconnect.jitter should be a Number from 0 to 1 instead of -0.5'],
+      [{ reconnect: { queue: 10.5 } }, 'reconnect.queue should be an integer >= 0 or Infinity instead of 10.5'],
+      [{ keepalive: { interval: '100' } }, 'keepalive.interval should be Number instead of String'],
+      [{ keepalive: { timeout: 2 ** 31 } }, 'keepalive.timeout should be a Number > 0 instead of 2147483648'],
+      [{ keepalive: { interval: Infinity } }, 'keepalive.interval should be a Number > 0 instead of Infinity'],
+    ];
+    for (const [option, what] of numbers) {
+      expect(await refusal(option)).toBe(`connectSocket:fail parameter error: parameter.${what}`);
+    }
     expect(await refusal({ keepalive: { interval: 0 } })).toBe(
       'connectSocket:fail parameter error: parameter.keepalive.interval should be a Number > 0 instead of 0',
     );
@@ -499,6 +758,14 @@ describe.each(['inline', 'thread'] as const)('keepalive (%s)', (backend) => {
   });
 });
 
+/** The instance's test hook (create-qq.ts): `crash` makes its host die. */
+const debugOf = (qq: QQ) =>
+  (qq as unknown as Record<symbol, { crash(how: 'throw' | 'exit' | 'oom'): void }>)[
+    Symbol.for('qq-socket-worker.debug')
+  ] as {
+    crash(how: 'throw' | 'exit' | 'oom'): void;
+  };
+
 describe('a host that dies under a reconnecting task (thread)', () => {
   it('retries a host that cannot start after the backoff, and gives up when retries run out', async () => {
     const missing = new URL('./no-such-host.js', import.meta.url);
@@ -562,6 +829,84 @@ describe('a host that dies under a reconnecting task (thread)', () => {
     } finally {
       await qq.destroy();
       await python.close();
+    }
+  });
+
+  it('counts a host death as the next retry of the outage under way, and from 1 after an open', async () => {
+    const server = await startWsServer();
+    const qq = createQQ({ backend: 'thread' });
+    try {
+      const task = qq.connectSocket({
+        url: `${server.url}/echo`,
+        reconnect: { minDelay: 300, maxDelay: 300, jitter: 0 },
+      });
+      const w = watch(task);
+      await w.until('open');
+      server.dropAll();
+      await w.until('reconnect'); // retry 1 waits 300 ms in the host: the host dies meanwhile
+      debugOf(qq).crash('throw');
+      await w.until('open', 2);
+      debugOf(qq).crash('throw');
+      await w.until('open', 3);
+      const died = (e: Event) => e.event === 'reconnect' && e.errMsg.startsWith('socket host died: ');
+      expect(
+        w.events.map((e) => (e.event === 'reconnect' ? `${e.attempt} ${died(e) ? 'died' : e.errMsg}` : e)),
+      ).toEqual([
+        { event: 'open' },
+        '1 connection closed without a close frame',
+        '2 died',
+        { event: 'open', reconnected: true, attempt: 2 },
+        '1 died',
+        { event: 'open', reconnected: true, attempt: 1 },
+      ]);
+    } finally {
+      await qq.destroy();
+      await server.close();
+    }
+  });
+
+  it('fails the sends a dying host held, and sends what was sent while waiting for a fresh one', async () => {
+    const server = await startWsServer();
+    const qq = createQQ({ backend: 'thread' });
+    try {
+      const door = gate();
+      let calls = 0;
+      const task = qq.connectSocket({
+        url: async () => {
+          calls++;
+          await door.wait();
+          return `${server.url}/echo`;
+        },
+        reconnect: { minDelay: 200, maxDelay: 200, jitter: 0 },
+      });
+      const w = watch(task);
+      const held = callbacks();
+      task.send({ data: 'held by the host that dies', ...held });
+      await vi.waitFor(() => expect(calls).toBe(1), WAIT); // the host waits for the url, holding the send
+      debugOf(qq).crash('throw');
+      await w.until('reconnect');
+      expect(held.calls[0]).toEqual({
+        kind: 'fail',
+        result: { errMsg: 'sendSocketMessage:fail WebSocket closed before the data was sent' },
+      });
+      // Sent while no host runs: they wait for the fresh one, in order.
+      const waiting = [callbacks(), callbacks()];
+      task.send({ data: 'while waiting 1', ...waiting[0] });
+      task.send({ data: new Uint8Array([1, 2, 3]), ...waiting[1] });
+      door.open();
+      await w.until('message', 2);
+      expect(
+        w
+          .without('reconnect')
+          .map((e) =>
+            e.event === 'message' && typeof e.data !== 'string' ? [...new Uint8Array(e.data as ArrayBuffer)] : e,
+          ),
+      ).toEqual([{ event: 'open', attempt: 1 }, { event: 'message', data: 'while waiting 1' }, [1, 2, 3]]);
+      expect(waiting.map((cb) => cb.calls[0]?.kind)).toEqual(['success', 'success']);
+      expect(server.log.received.flat().map(String)).toEqual(['while waiting 1', '\u0001\u0002\u0003']);
+    } finally {
+      await qq.destroy();
+      await server.close();
     }
   });
 
