@@ -17,7 +17,7 @@ type Event =
   | { event: 'close'; code: number; reason: string };
 
 /** Every event of a task, in order, with waits on them. */
-function watch(task: SocketTask) {
+function watch(task: SocketTask<unknown, unknown>) {
   const events: Event[] = [];
   task.onOpen((r) => {
     const { reconnected, attempt } = r as { reconnected?: boolean; attempt?: number };
