@@ -803,6 +803,17 @@ describe('a host that dies under a reconnecting task (thread)', () => {
     }
   });
 
+  it('closes a task waiting for a fresh host when the instance is destroyed', async () => {
+    const missing = new URL('./no-such-host.js', import.meta.url);
+    const qq = createQQ({ backend: 'thread', workerUrl: missing });
+    const task = qq.connectSocket({ url: 'ws://127.0.0.1:1/', reconnect: { minDelay: 60_000, maxDelay: 60_000 } });
+    const w = watch(task);
+    await w.until('reconnect'); // its host could not start: it waits a minute for the next
+    await qq.destroy();
+    expect(w.events.map((e) => e.event)).toEqual(['reconnect', 'close']);
+    expect(w.events.at(-1)).toEqual({ event: 'close', code: 1001, reason: 'qq instance destroyed' });
+  });
+
   it('keeps a keepalive socket that flow control paused for a page behind', async () => {
     // The server in a process of its own (python3-websockets): this thread is the slow page.
     const python = await startPythonServer();

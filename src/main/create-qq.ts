@@ -249,6 +249,8 @@ class QQInstance implements TaskOwner {
     this.#destroyed ??= (async () => {
       clearTimeout(this.#idleTimer);
       this.#unwatchPage?.();
+      // A task waiting for a fresh host after its host died has none to close it.
+      for (const task of [...this.#live]) task.destroyed();
       const client = this.#client;
       this.#client = undefined;
       if (client !== undefined) await client.shutdown();

@@ -1,7 +1,7 @@
 /** SocketTask: the facade of one socket. Holds no socket, only state mirrored from the host. */
 
 import { copyToArrayBuffer, type Item } from '../shared/batch.js';
-import { ABNORMAL_CLOSURE_REASON, errors, ok, staying } from '../shared/errors.js';
+import { ABNORMAL_CLOSURE_REASON, DESTROY_REASON, errors, ok, staying } from '../shared/errors.js';
 import type { Command, HostEvent, OpenEvent, ReconnectPolicy, ValueEvent } from '../shared/protocol.js';
 import { backoffDelay } from '../shared/reconnect.js';
 import { redactUrl } from '../shared/redact.js';
@@ -525,7 +525,7 @@ export class SocketTaskImpl implements SocketTask {
       this.#revival = setTimeout(() => {
         this.#revival = undefined;
         const sink = this.#owner?.revive(this, { attempt, opened: this.#opened });
-        if (sink === undefined) return this.hostDied(errMsg); // destroyed meanwhile
+        if (sink === undefined) return this.#finish(1001, DESTROY_REASON); // destroyed meanwhile
         this.#sink = sink;
         held.replay(sink);
       }, delay);
@@ -533,6 +533,17 @@ export class SocketTaskImpl implements SocketTask {
     }
     if (this.#abort === undefined) this.#emit('error', { errMsg });
     this.#finish(1006, ABNORMAL_CLOSURE_REASON);
+  }
+
+  /**
+   * The instance was destroyed while this task waited for a fresh host (its last died): it
+   * closes as the host would have closed it.
+   */
+  destroyed(): void {
+    if (this.#revival === undefined) return; // its host closes it
+    clearTimeout(this.#revival);
+    this.#revival = undefined;
+    this.#finish(1001, DESTROY_REASON);
   }
 
   #finish(code: number, reason: string): void {
