@@ -87,12 +87,48 @@ describe('a shared socket that reconnects (Chromium, two pages)', () => {
     for (const page of [a, b]) {
       const reconnects = (await messages(page, 'reconnect')) as string[];
       expect(reconnects).toEqual([`retry 1 in 1 ms: 1006 connection closed without a close frame`]);
+      expect(await messages(page, 'connect')).toEqual([`connect ${server.url}/echo (shared)`]);
     }
     // Both still share it: a message from the server reaches both.
     for (const socket of server.sockets) socket.send('after');
     for (const page of [a, b]) {
       await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'after' });
     }
+  });
+});
+
+describe('what a shared socket shares (Chromium, one page)', () => {
+  it('shares a socket only between tasks that ask for the same reconnect and keepalive', async () => {
+    context = await browser.newContext();
+    const before = server.log.accepted;
+    const page = await openPage('/echo');
+    await page.evaluate(`(async () => {
+      const url = ${JSON.stringify(`${server.url}/echo`)};
+      const opened = (t) => new Promise((resolve) => t.onOpen(resolve));
+      const same = qq.connectSocket({ url, share: true, reconnect: ${FAST} });
+      const plain = qq.connectSocket({ url, share: true });
+      const probing = qq.connectSocket({ url, share: true, reconnect: ${FAST}, keepalive: { interval: 60000, timeout: 60000, message: 'ping' } });
+      await Promise.all([opened(same), opened(plain), opened(probing)]);
+    })()`);
+    // The page's task and `same` share one socket; `plain` and `probing` have their own.
+    expect(server.log.accepted - before).toBe(3);
+  });
+
+  it('keeps a task that joins a share during its outage CONNECTING until the socket opens again', async () => {
+    context = await browser.newContext();
+    const page = await openPage('/echo', { reconnect: '{ minDelay: 3000, maxDelay: 3000, jitter: 0 }' });
+    server.dropAll();
+    await expect.poll(async () => (await events(page)).length, WAIT).toBe(2);
+    await page.evaluate(`(() => {
+      window.late = [];
+      window.joiner = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true, reconnect: { minDelay: 3000, maxDelay: 3000, jitter: 0 } });
+      joiner.onOpen(() => late.push({ event: 'open', readyState: task.readyState }));
+    })()`);
+    // Only absence can be checked here: an open from the socket that was lost would come at once.
+    await settle(300);
+    expect(await page.evaluate('[late, joiner.readyState]')).toEqual([[], 0]);
+    await expect.poll(() => page.evaluate('late'), WAIT).toEqual([{ event: 'open', readyState: 1 }]);
+    expect((await events(page)).at(-1)).toEqual({ event: 'open', reconnected: true, attempt: 1 });
   });
 });
 
@@ -150,6 +186,70 @@ describe('the page offline (Chromium)', () => {
   });
 });
 
+describe('the page offline, more (Chromium)', () => {
+  it('holds the first attempt of a host that starts while the page is offline', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${web.origin}/`);
+    await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      window.events = [];
+      window.qq = createQQ({ backend: 'inline' });
+    })()`);
+    await context.setOffline(true);
+    await expect.poll(() => page.evaluate('navigator.onLine'), WAIT).toBe(false);
+    const accepted = server.log.accepted;
+    await page.evaluate(`(() => {
+      window.task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, reconnect: true });
+      task.onOpen(() => events.push({ event: 'open' }));
+      task.onReconnect(({ errMsg }) => events.push({ event: 'reconnect', errMsg }));
+    })()`);
+    // Only absence can be checked here: an attempt would have been made at once.
+    await settle(500);
+    expect([await events(page), server.log.accepted, await page.evaluate('task.readyState')]).toEqual([
+      [],
+      accepted,
+      0,
+    ]);
+    await context.setOffline(false);
+    await expect.poll(() => events(page), WAIT).toEqual([{ event: 'open' }]);
+  });
+
+  it('counts from retry 1 again when the attempt made on coming back online fails', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${web.origin}/`);
+    await page.evaluate(`(async () => {
+      const { createQQ } = await import('/dist/browser/index.js');
+      window.events = [];
+      window.calls = 0;
+      window.qq = createQQ({ backend: 'worker' });
+      // The second attempt (the one the page coming back online starts) is refused.
+      window.task = qq.connectSocket({
+        url: () => (++calls === 2 ? ${JSON.stringify(`${server.url}/status/503`)} : ${JSON.stringify(`${server.url}/echo`)}),
+        reconnect: { minDelay: 1, maxDelay: 1, jitter: 0 },
+      });
+      task.onOpen(({ attempt }) => events.push({ event: 'open', ...(attempt ? { attempt } : {}) }));
+      task.onReconnect(({ attempt }) => events.push({ event: 'reconnect', attempt }));
+      await new Promise((resolve) => task.onOpen(resolve));
+    })()`);
+    await context.setOffline(true);
+    await expect.poll(() => page.evaluate('navigator.onLine'), WAIT).toBe(false);
+    server.dropAll();
+    await expect.poll(() => events(page), WAIT).toEqual([{ event: 'open' }, { event: 'reconnect', attempt: 1 }]);
+    await context.setOffline(false);
+    await expect
+      .poll(() => events(page), WAIT)
+      .toEqual([
+        { event: 'open' },
+        { event: 'reconnect', attempt: 1 },
+        { event: 'reconnect', attempt: 1 },
+        { event: 'open', attempt: 1 },
+      ]);
+    expect(await page.evaluate('calls')).toBe(3);
+  });
+});
+
 describe('a page restored from the back/forward cache (Chromium)', () => {
   let cached: Browser;
   beforeAll(async () => {
@@ -179,6 +279,8 @@ describe('a page restored from the back/forward cache (Chromium)', () => {
       other.onClose(({ code, reason }) => plain.push({ event: 'close', code, reason }));
       await new Promise((resolve) => other.onOpen(resolve));
       window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted)));
+      window.delays = [];
+      task.onReconnect(({ delay }) => delays.push(delay));
     })()`);
     await page.goto(`${web.origin}/?elsewhere`);
     // Back from the cache (Chromium closed both sockets of the page while it was there).
@@ -197,5 +299,18 @@ describe('a page restored from the back/forward cache (Chromium)', () => {
         { event: 'error', errMsg: 'the page was put in the back/forward cache' },
         { event: 'close', code: 1006, reason: 'abnormal closure' },
       ]);
+    // Once restored, a loss waits the backoff again, and errors say what they are.
+    server.dropAll();
+    await expect.poll(() => page.evaluate('delays.length'), WAIT).toBe(2);
+    // (The first retry came at once whatever delay it announced: see above.)
+    const laterDelay = ((await page.evaluate('delays')) as number[])[1];
+    expect(laterDelay).toBeGreaterThanOrEqual(30_000);
+    const refused = `${server.url}/status/503`;
+    await page.evaluate(`(() => {
+      window.after = [];
+      const failing = qq.connectSocket({ url: ${JSON.stringify(refused)} });
+      failing.onError(({ errMsg }) => after.push(errMsg));
+    })()`);
+    await expect.poll(() => page.evaluate('after'), WAIT).toEqual([`WebSocket connection to '${refused}' failed`]);
   });
 });
