@@ -82,3 +82,32 @@ export const browserTable = (rows) => {
   ]);
   return markdownTable(header, lines);
 };
+
+/** The browser bench's tick table (bench/web.mjs), from its tick rows as bench/results.json keeps them. */
+export const tickTable = (rows) => {
+  const header = [
+    'ticks/s sent',
+    'design',
+    'ticks parsed/s',
+    'fps',
+    'long tasks',
+    'newest tick age p50 ms',
+    'p95 ms',
+    'deliveries/s',
+    'batches/s',
+    'skipped/s',
+  ];
+  const lines = rows.map((r) => [
+    fmt(r.ticksPerSec),
+    r.design,
+    fmt(r.parsedPerSec),
+    fmt(r.fps, 1),
+    fmt(r.longTasks),
+    fmt(r.ageP50Ms),
+    fmt(r.ageP95Ms),
+    fmt(r.deliveriesPerSec),
+    fmt(r.batchesPerSec),
+    fmt(r.skippedPerSec),
+  ]);
+  return markdownTable(header, lines);
+};

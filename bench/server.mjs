@@ -5,6 +5,10 @@
 //        seq=1 each carries its sequence number (binary: uint32 BE at byte 0; text: 10 digits).
 //   /book?count=<n>&symbols=<k>  n JSON order-book deltas (~300 B) over k symbols, pre-framed as
 //        /flood's are, then the text {"e":"done"}.
+//   /ticks?rate=<n>&symbols=<k>  a live feed of JSON ticks (~600 B: a price and a 20-level book),
+//        n a second over k symbols, each stamped with its send time (`at`, Date.now()), written
+//        every 2 ms as the clock says they are due, as an exchange's feed arrives: the browser
+//        bench's tick rows measure how old the newest tick a page shows is.
 //   /echo  echoes every message.
 //   /sink  counts messages; answers "got:<n>" to the text "end".
 import { WebSocketServer } from 'ws';
@@ -90,6 +94,41 @@ async function book(ws, url) {
   if (!socket.destroyed) ws.send('{"e":"done"}');
 }
 
+/** Books of 20 levels a side, a few to pick from, serialized once: a tick's bulk. */
+const BOOKS = Array.from({ length: 8 }, (_, b) => {
+  const level = (i, side) => [Number((100 + side * (i + 1) * 0.01).toFixed(3)), 100 + ((b * 37 + i * 11) % 900)];
+  return JSON.stringify({
+    bids: Array.from({ length: 20 }, (_, i) => level(i, -1)),
+    asks: Array.from({ length: 20 }, (_, i) => level(i, 1)),
+  });
+});
+
+function ticks(ws, url) {
+  const rate = Number(url.searchParams.get('rate'));
+  const symbols = Number(url.searchParams.get('symbols'));
+  const socket = ws._socket;
+  const prices = Array.from({ length: symbols }, () => 100);
+  const start = performance.now();
+  let seq = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed) return clearInterval(timer);
+    const due = Math.floor(((performance.now() - start) * rate) / 1000);
+    if (due <= seq) return;
+    const at = Date.now();
+    const frames = [];
+    for (; seq < due; seq++) {
+      const s = seq % symbols;
+      prices[s] = Math.max(1, prices[s] + ((seq * 7919) % 21) / 100 - 0.1);
+      const body = Buffer.from(
+        `{"seq":${seq},"at":${at},"symbol":"SYM${s}","price":${prices[s].toFixed(3)},"book":${BOOKS[seq % BOOKS.length]}}`,
+      );
+      frames.push(header('text', body.length), body);
+    }
+    socket.write(Buffer.concat(frames));
+  }, 2);
+  ws.on('close', () => clearInterval(timer));
+}
+
 wss.on('connection', (ws, req) => {
   ws.on('error', () => {});
   const url = new URL(req.url, 'http://x');
@@ -97,6 +136,8 @@ wss.on('connection', (ws, req) => {
     void flood(ws, url);
   } else if (url.pathname === '/book') {
     void book(ws, url);
+  } else if (url.pathname === '/ticks') {
+    ticks(ws, url);
   } else if (url.pathname === '/echo') {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   } else if (url.pathname === '/sink') {

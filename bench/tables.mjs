@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { browserTable, fmt, markdownTable, nodeTable } from './report.mjs';
+import { browserTable, fmt, markdownTable, nodeTable, tickTable } from './report.mjs';
 
 const { values: args } = parseArgs({ options: { check: { type: 'boolean' } } });
 const path = (file) => fileURLToPath(new URL(`../${file}`, import.meta.url));
@@ -15,7 +15,7 @@ const results = JSON.parse(readFileSync(path('bench/results.json'), 'utf8'));
 
 /** The row of `scenario` and `design` (and `busyMs`, for the browser's); throws if there is none. */
 function row(rows, scenario, design, busyMs) {
-  const found = rows.find(
+  const found = rows?.find(
     (r) => r.scenario === scenario && r.design === design && (busyMs === undefined || r.busyMs === busyMs),
   );
   if (found === undefined || found.error !== undefined) {
@@ -29,6 +29,9 @@ const NODE_SUMMARY = ['recv 16 B text', 'recv 1 KiB binary', 'recv 64 KiB binary
 /** The browser rows the README shows: `worker` against the native WebSocket, on a busy page. */
 const BROWSER_SUMMARY = ['recv 1 KiB binary', 'recv 64 KiB binary'];
 const BUSY_MS = 12;
+/** The pipeline rows the README shows: the keyed stage, in Node and on a busy page. */
+const BOOK = 'book 300 B JSON, 100 symbols';
+const TICKS = 'JSON ticks 5,000/s, 10 symbols';
 
 function summary() {
   const lines = [];
@@ -51,6 +54,21 @@ function summary() {
       `${fmt(r.fps, 1)} fps (native ${fmt(native.fps, 1)})`,
     ]);
   }
+  const book = row(results.rows, BOOK, 'qq thread + keyed stage');
+  lines.push([
+    `Node: ${BOOK}`,
+    '`thread` + keyed stage',
+    `${fmt(book.ratio, 2)}× \`ws\``,
+    `CPU a message: ${fmt(book.cpuRatio, 2)}× \`ws\` + \`JSON.parse\``,
+  ]);
+  const ticks = row(results.browser.tickRows, TICKS, 'worker + keyed stage');
+  const native = row(results.browser.tickRows, TICKS, 'native + parse');
+  lines.push([
+    `Chromium, busy page: ${TICKS}`,
+    '`worker` + keyed stage',
+    `${fmt(ticks.parsedPerSec / native.parsedPerSec, 2)}× native`,
+    `${fmt(ticks.fps, 1)} fps, newest tick ${fmt(ticks.ageP95Ms)} ms old p95 (native ${fmt(native.fps, 1)}, ${fmt(native.ageP95Ms)})`,
+  ]);
   return markdownTable(['scenario', 'backend', 'messages a second', 'main thread'], lines);
 }
 
@@ -63,6 +81,8 @@ const PAGES = {
   'docs/performance.md': {
     node: () => `${machine()}\n\n${nodeTable(results.rows)}`,
     browser: () => `${browser()}\n\n${browserTable(results.browser.rows)}`,
+    ticks: () =>
+      `${browser()} Page busy ${results.browser.tickRows[0].busyMs} ms a frame.\n\n${tickTable(results.browser.tickRows)}`,
   },
   'README.md': {
     summary,

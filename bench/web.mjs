@@ -17,7 +17,21 @@
 // it) the Network domain reports every WebSocket frame, payload included, from pages and dedicated
 // workers but not from shared workers, which makes the native and `worker` rows several times
 // slower and `shared` look fast. `--cdp` runs the same page under Playwright, to show that.
-//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --busy 0,12] [-- --designs native,worker] [-- --cdp]
+//
+// The tick rows: a live feed of JSON ticks (~600 B, each stamped with its send time) over 10
+// symbols at --ticks a second (5,000: what this machine can take in, so each symbol changes ~8
+// times a frame; 30,000: more than any design ingests here), to a page busy --tick-busy ms a frame
+// (12) that keeps the latest tick per symbol and renders once a frame. The designs: `native +
+// parse` (the main thread parses every tick), `worker + parse` (the `worker` backend posts every
+// message; the page parses it), `worker + keyed stage` (the stage in bench/tick.pipeline.mjs
+// parses in the host and emits each tick's price keyed by symbol, `deliver: 'frame'`), and
+// `reference worker` (hand-made: parses, keeps the latest per symbol, posts the changes once a
+// frame when the page asks: the ceiling). Per row: ticks parsed a second (ingest), fps, long
+// tasks, the age of the newest tick the page shows at each frame (server send time to render,
+// p50/p95), deliveries (values the page received) and batches (tasks that delivered them) a
+// second, and values skipped a second (replaced by a newer one of their symbol before delivery).
+//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --busy 0,12] [-- --designs native,worker]
+//                     [-- --ticks 5000,30000] [-- --tick-designs ...] [-- --tick-busy 12] [-- --only floods|ticks] [-- --cdp]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -26,8 +40,10 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium-flags.mjs';
-import { browserTable, median } from './report.mjs';
+import { browserTable, median, tickTable } from './report.mjs';
 
+const TICK_DESIGNS = ['native + parse', 'worker + parse', 'worker + keyed stage', 'reference worker'];
+const TICK_SYMBOLS = 10;
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean' },
@@ -37,6 +53,10 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '16,1024,65536' },
     busy: { type: 'string', default: '0,12' },
     designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
+    ticks: { type: 'string', default: '5000,30000' },
+    'tick-designs': { type: 'string', default: TICK_DESIGNS.join(',') },
+    'tick-busy': { type: 'string', default: '12' },
+    only: { type: 'string' },
     cdp: { type: 'boolean' },
   },
   strict: false,
@@ -54,6 +74,14 @@ const sizes = numbers('sizes', (n) => Number.isInteger(n) && n >= 1, 'message si
 const busy = numbers('busy', (n) => Number.isFinite(n) && n >= 0, 'ms of page work a frame (0,12)');
 const [runs] = numbers('runs', (n) => Number.isInteger(n) && n >= 1, 'a count of runs');
 const [seconds] = numbers('seconds', (n) => Number.isFinite(n) && n > 0, 'seconds a run');
+const tickRates = numbers('ticks', (n) => Number.isInteger(n) && n >= 1, 'ticks a second (5000,30000)');
+const [tickBusy] = numbers('tick-busy', (n) => Number.isFinite(n) && n >= 0, 'ms of page work a frame (12)');
+if (args.only !== undefined && !['floods', 'ticks'].includes(args.only)) {
+  console.error(`bench:web: --only must be floods or ticks, not '${args.only}'`);
+  process.exit(2);
+}
+const runFloods = args.only !== 'ticks';
+const runTicks = args.only !== 'floods';
 if (!existsSync(CHROMIUM)) {
   console.log(`bench:web: ${CHROMIUM} is not installed (apt-get install -y chromium); skipped`);
   process.exit(0);
@@ -70,7 +98,17 @@ const wsPort = await new Promise((resolve) => {
 /** The page runs every run itself (designs take turns run by run) and posts each result here. */
 const PAGE = () => `<!doctype html><title>bench</title><script type="module">
 const RUN = ${RUN};
-const { wsPort, sizes, busy, runs, seconds, designs } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+const TICK_RUN = ${TICK_RUN};
+const { wsPort, sizes, busy, runs, seconds, designs, ticks, tickDesigns, tickBusy, symbols } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+for (const rate of ticks) {
+  const url = 'ws://127.0.0.1:' + wsPort + '/ticks?rate=' + rate + '&symbols=' + symbols;
+  for (let i = 0; i < runs; i++) {
+    for (const design of tickDesigns) {
+      const result = await TICK_RUN({ design, url, seconds, work: tickBusy }).catch((error) => ({ error: String(error) }));
+      await fetch('/result', { method: 'POST', body: JSON.stringify({ rate, work: tickBusy, design, ...result }) });
+    }
+  }
+}
 for (const work of busy) {
   for (const size of sizes) {
     const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000';
@@ -98,14 +136,15 @@ const web = http.createServer((req, res) => {
     return;
   }
   if (path === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE());
-  if (!path.startsWith('/dist/')) return res.writeHead(404).end();
+  if (!path.startsWith('/dist/') && path !== '/bench/tick.pipeline.mjs') return res.writeHead(404).end();
   let body;
   try {
     body = readFileSync(join(root, path));
   } catch {
     return res.writeHead(404).end();
   }
-  res.writeHead(200, { 'content-type': extname(path) === '.js' ? 'text/javascript' : 'application/json' }).end(body);
+  const script = ['.js', '.mjs'].includes(extname(path));
+  res.writeHead(200, { 'content-type': script ? 'text/javascript' : 'application/json' }).end(body);
 });
 await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${web.address().port}`;
@@ -184,13 +223,147 @@ const RUN = `async ({ design, url, seconds, work }) => {
   return { msgsPerSec: got / elapsed, fps: frames / elapsed, longTasks: longTasks.length, longestTaskMs: Math.max(0, ...longTasks) };
 }`;
 
+/**
+ * One tick run in the page: take the feed for `seconds` (after half a second to settle), keeping
+ * the latest tick per symbol; each animation frame renders (notes the age of the newest tick it
+ * holds), then does `work` ms of the page's own.
+ */
+const TICK_RUN = `async ({ design, url, seconds, work }) => {
+  const { createQQ } = await import('/dist/browser/index.js');
+  const latest = new Map();
+  let newest = 0, parsed = 0, deliveries = 0, batches = 0, skipped = 0, inBatch = false;
+  /** Counts the tasks that deliver: every value of one batch is delivered in one task. */
+  const batch = () => {
+    if (inBatch) return;
+    inBatch = true;
+    batches++;
+    queueMicrotask(() => { inBatch = false; });
+  };
+  const keep = (symbol, tick) => {
+    latest.set(symbol, tick);
+    if (tick.at > newest) newest = tick.at;
+  };
+  let close;
+  let ask = () => {};
+  const opened = new Promise((resolve, reject) => {
+    if (design === 'native + parse') {
+      const ws = new WebSocket(url);
+      ws.onopen = resolve;
+      ws.onmessage = (e) => { const tick = JSON.parse(e.data); parsed++; deliveries++; batches++; keep(tick.symbol, tick); };
+      close = () => ws.close();
+    } else if (design === 'worker + parse') {
+      const qq = createQQ({ backend: 'worker' });
+      const task = qq.connectSocket({ url });
+      task.onOpen(resolve);
+      task.onError(({ errMsg }) => reject(new Error(errMsg)));
+      task.onMessage(({ data }) => { const tick = JSON.parse(data); parsed++; deliveries++; batch(); keep(tick.symbol, tick); });
+      close = () => qq.destroy();
+    } else if (design === 'worker + keyed stage') {
+      const qq = createQQ({ backend: 'worker', pipeline: new URL('/bench/tick.pipeline.mjs', location.href) });
+      const task = qq.connectSocket({ url, pipeline: 'latest', deliver: 'frame' });
+      task.onOpen(resolve);
+      task.onError(({ errMsg }) => reject(new Error(errMsg)));
+      task.onMessage(({ data, key, skipped: s }) => { deliveries++; batch(); skipped += s; parsed = data.n; keep(key, data); });
+      close = () => qq.destroy();
+    } else if (design === 'reference worker') {
+      const code = [
+        "let ws, n = 0, skipped = 0, asked = false; const changed = new Map();",
+        "const flush = () => { postMessage({ changes: [...changed], n, skipped }); changed.clear(); skipped = 0; asked = false; };",
+        "onmessage = (m) => {",
+        "  if (m.data === 'ask') { if (changed.size > 0) flush(); else asked = true; }",
+        "  else if (m.data === 'close') ws.close();",
+        "  else { ws = new WebSocket(m.data); ws.onopen = () => postMessage('open');",
+        "    ws.onmessage = (e) => { const t = JSON.parse(e.data); n++; if (changed.has(t.symbol)) skipped++;",
+        "      changed.set(t.symbol, { price: t.price, at: t.at }); if (asked) flush(); }; }",
+        "};",
+      ].join('\\n');
+      const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+      worker.onmessage = (e) => {
+        if (e.data === 'open') return resolve();
+        batches++;
+        deliveries += e.data.changes.length;
+        skipped += e.data.skipped;
+        parsed = e.data.n;
+        for (const [symbol, tick] of e.data.changes) keep(symbol, tick);
+      };
+      worker.postMessage(url);
+      ask = () => worker.postMessage('ask');
+      close = () => { worker.postMessage('close'); worker.terminate(); };
+    } else {
+      reject(new Error('no tick design ' + design));
+    }
+  });
+  await opened;
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
+  let frames = 0, ages = [], stop = false, measuring = false;
+  const frame = () => {
+    if (measuring) {
+      frames++;
+      if (newest > 0) ages.push(Date.now() - newest);
+    }
+    ask();
+    const end = performance.now() + work;
+    while (performance.now() < end);
+    if (!stop) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  while (newest === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  observer.observe({ type: 'longtask' });
+  const first = { parsed, deliveries, batches, skipped };
+  const start = performance.now();
+  measuring = true;
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - start) / 1000;
+  stop = true;
+  observer.disconnect();
+  await close();
+  ages.sort((a, b) => a - b);
+  const at = (q) => ages[Math.min(ages.length - 1, Math.floor(q * ages.length))];
+  const rate = (name) => ((name === 'parsed' ? parsed : name === 'deliveries' ? deliveries : name === 'batches' ? batches : skipped) - first[name]) / elapsed;
+  return {
+    parsedPerSec: rate('parsed'),
+    fps: frames / elapsed,
+    longTasks: longTasks.length,
+    longestTaskMs: Math.max(0, ...longTasks),
+    ageP50Ms: at(0.5),
+    ageP95Ms: at(0.95),
+    deliveriesPerSec: rate('deliveries'),
+    batchesPerSec: rate('batches'),
+    skippedPerSec: rate('skipped'),
+    symbolsShown: latest.size,
+  };
+}`;
+
 const designs = args.designs.split(',');
-const expected = busy.length * sizes.length * designs.length * runs;
+const tickDesigns = args['tick-designs'].split(',');
+for (const design of tickDesigns) {
+  if (!TICK_DESIGNS.includes(design)) {
+    console.error(`bench:web: --tick-designs: no design '${design}' (${TICK_DESIGNS.join(', ')})`);
+    process.exit(2);
+  }
+}
+const floodRuns = runFloods ? busy.length * sizes.length * designs.length * runs : 0;
+const tickRuns = runTicks ? tickRates.length * tickDesigns.length * runs : 0;
+const expected = floodRuns + tickRuns;
 const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
   .split(' ')
   .slice(0, 2)
   .join(' ');
-const config = { wsPort: Number(wsPort), sizes, busy, runs, seconds, designs };
+const config = {
+  wsPort: Number(wsPort),
+  sizes: runFloods ? sizes : [],
+  busy: runFloods ? busy : [],
+  runs,
+  seconds,
+  designs,
+  ticks: runTicks ? tickRates : [],
+  tickDesigns,
+  tickBusy,
+  symbols: TICK_SYMBOLS,
+};
 const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
 
 /** Every run's result, as the page posts them; rejects when the page goes quiet. */
@@ -242,7 +415,7 @@ try {
 }
 
 const rows = [];
-for (const work of busy) {
+for (const work of runFloods ? busy : []) {
   for (const size of sizes) {
     for (const design of designs) {
       const runs = results.filter((r) => r.size === size && r.work === work && r.design === design);
@@ -258,6 +431,28 @@ for (const work of busy) {
     }
   }
 }
+const tickRows = [];
+for (const rate of runTicks ? tickRates : []) {
+  for (const design of tickDesigns) {
+    const runs = results.filter((r) => r.rate === rate && r.design === design);
+    const med = (name) => median(runs.map((r) => r[name]));
+    tickRows.push({
+      scenario: `JSON ticks ${rate.toLocaleString('en-US')}/s, ${TICK_SYMBOLS} symbols`,
+      ticksPerSec: rate,
+      busyMs: tickBusy,
+      design,
+      parsedPerSec: med('parsedPerSec'),
+      fps: med('fps'),
+      longTasks: med('longTasks'),
+      longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
+      ageP50Ms: med('ageP50Ms'),
+      ageP95Ms: med('ageP95Ms'),
+      deliveriesPerSec: med('deliveriesPerSec'),
+      batchesPerSec: med('batchesPerSec'),
+      skippedPerSec: med('skippedPerSec'),
+    });
+  }
+}
 for (const row of rows) {
   const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
   row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
@@ -265,8 +460,13 @@ for (const row of rows) {
 console.log(
   `${version}, headless, ${args.cdp ? 'under DevTools (Playwright)' : 'no DevTools attached'}, medians of ${args.runs} runs of ${args.seconds} s.\n`,
 );
-console.log(browserTable(rows));
+if (rows.length > 0) console.log(browserTable(rows));
+if (tickRows.length > 0) {
+  if (rows.length > 0) console.log('');
+  console.log(tickTable(tickRows));
+}
 if (args.json) {
-  writeFileSync(args.out, `${JSON.stringify({ browser: version, devtools: Boolean(args.cdp), rows }, null, 2)}\n`);
+  const json = { browser: version, devtools: Boolean(args.cdp), rows, tickRows };
+  writeFileSync(args.out, `${JSON.stringify(json, null, 2)}\n`);
   if (!args.nested) console.log(`\nJSON: ${args.out}`);
 }
