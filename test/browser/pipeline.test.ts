@@ -67,12 +67,12 @@ function expectWholeBook(got: Value[], n: number, keys: number): void {
   expect(got.filter((v) => v.key === undefined)).toEqual([{ data: { done: true } }]);
 }
 
-describe('a stage in the worker (Chromium)', () => {
+describe.each(['worker', 'shared'])('a stage in the %s backend (Chromium)', (backend) => {
   it('gives a page held still the latest value per key, skipped exact, and no backlog', async () => {
     context = await browser.newContext();
     const n = 5000;
     const keys = 10;
-    const page = await openPage(`/book/${n}/${keys}`, 'book');
+    const page = await openPage(`/book/${n}/${keys}`, 'book', { backend });
     // Held from the start: the stage in the worker works through the whole book meanwhile, and
     // says so to the server when it saw the last message.
     const release = await web.hold(page);
@@ -90,7 +90,7 @@ describe('a stage in the worker (Chromium)', () => {
   it("delivers at most one batch of values per animation frame with deliver: 'frame'", async () => {
     context = await browser.newContext();
     const n = 20_000;
-    const page = await openPage(`/book/${n}/10`, 'book', { deliver: 'frame' });
+    const page = await openPage(`/book/${n}/10`, 'book', { backend, deliver: 'frame' });
     // Counted per frame: the tasks that dispatched values between two animation frames.
     await page.evaluate(`(() => {
       window.most = 0;
