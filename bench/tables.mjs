@@ -56,18 +56,18 @@ function summary() {
   }
   const book = row(results.rows, BOOK, 'qq thread + keyed stage');
   lines.push([
-    `Node: ${BOOK}`,
-    '`thread` + keyed stage',
+    'Node: order book, keyed stage',
+    '`thread`',
     `${fmt(book.ratio, 2)}× \`ws\``,
-    `CPU a message: ${fmt(book.cpuRatio, 2)}× \`ws\` + \`JSON.parse\``,
+    `CPU a message: ${fmt(book.cpuRatio, 2)}× \`ws\` + parse`,
   ]);
   const ticks = row(results.browser.tickRows, TICKS, 'worker + keyed stage');
   const native = row(results.browser.tickRows, TICKS, 'native + parse');
   lines.push([
-    `Chromium, busy page: ${TICKS}`,
-    '`worker` + keyed stage',
+    'Chromium, busy page: ticks, keyed stage',
+    '`worker`',
     `${fmt(ticks.parsedPerSec / native.parsedPerSec, 2)}× native`,
-    `${fmt(ticks.fps, 1)} fps, newest tick ${fmt(ticks.ageP95Ms)} ms old p95 (native ${fmt(native.fps, 1)}, ${fmt(native.ageP95Ms)})`,
+    `${fmt(ticks.fps, 1)} fps, tick age p95 ${fmt(ticks.ageP95Ms)} ms (native ${fmt(native.ageP95Ms)})`,
   ]);
   return markdownTable(['scenario', 'backend', 'messages a second', 'main thread'], lines);
 }
