@@ -6,6 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectWholeBook, type Got } from '../conformance/pipelines.js';
 import { launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
 import { WAIT } from '../helpers/record.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
@@ -30,7 +31,12 @@ afterEach(async () => {
 async function openPage(
   path: string,
   stage: string,
-  { backend = 'worker', share = false, deliver }: { backend?: string; share?: boolean; deliver?: string } = {},
+  {
+    backend = 'worker',
+    share = false,
+    deliver,
+    holdAt,
+  }: { backend?: string; share?: boolean; deliver?: string; holdAt?: string } = {},
 ): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${web.origin}/`);
@@ -46,6 +52,18 @@ async function openPage(
       ${deliver === undefined ? '' : `deliver: ${JSON.stringify(deliver)},`}
     });
     task.onMessage(({ data, key, skipped }) => values.push(key === undefined ? { data } : { data, key, skipped }));
+    ${
+      holdAt === undefined
+        ? ''
+        : `let held = false;
+    task.onMessage(() => {
+      if (held) return;
+      held = true; // blocked at its first value, until the test releases it
+      const x = new XMLHttpRequest();
+      x.open('GET', ${JSON.stringify(holdAt)}, false);
+      x.send();
+    });`
+    }
     task.onError(({ errMsg }) => events.push({ error: errMsg }));
     task.onClose(({ code }) => events.push({ close: code }));
     await new Promise((resolve) => task.onOpen(resolve));
@@ -53,29 +71,20 @@ async function openPage(
   return page;
 }
 
-type Value = { data: unknown; key?: string; skipped?: number };
+type Value = Got;
 const values = (page: Page) => page.evaluate('window.values') as Promise<Value[]>;
-
-/** What a page that got the whole book saw: per key, each delta delivered or skipped, the last one last. */
-function expectWholeBook(got: Value[], n: number, keys: number): void {
-  for (let k = 0; k < keys; k++) {
-    const mine = got.filter((v) => v.key === `S${k}`);
-    const sent = Array.from({ length: n }, (_, i) => i).filter((i) => i % keys === k);
-    expect(mine.reduce((sum, v) => sum + 1 + (v.skipped as number), 0)).toBe(sent.length);
-    expect(mine.at(-1)?.data).toEqual({ s: `S${k}`, u: sent.at(-1) });
-  }
-  expect(got.filter((v) => v.key === undefined)).toEqual([{ data: { done: true } }]);
-}
 
 describe.each(['worker', 'shared'])('a stage in the %s backend (Chromium)', (backend) => {
   it('gives a page held still the latest value per key, skipped exact, and no backlog', async () => {
     context = await browser.newContext();
     const n = 5000;
     const keys = 10;
-    const page = await openPage(`/book/${n}/${keys}`, 'book', { backend });
-    // Held from the start: the stage in the worker works through the whole book meanwhile, and
-    // says so to the server when it saw the last message.
-    const release = await web.hold(page);
+    // Held from its first value: the stage in the worker works through the whole book
+    // meanwhile, and says so to the server when it saw the last message.
+    const hold = web.holdPoint();
+    const page = await openPage(`/book/${n}/${keys}`, 'book', { backend, holdAt: hold.path });
+    await hold.arrived;
+    const release = hold.release;
     const saw = () => server.log.received.flat().includes('the stage saw done');
     await expect.poll(saw, WAIT).toBe(true);
     release();

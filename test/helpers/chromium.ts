@@ -42,6 +42,12 @@ export interface StaticServer {
    * test decides when the page runs again, whatever the machine's speed, in any engine.
    */
   hold(page: { evaluate(script: string): Promise<unknown> }): Promise<() => void>;
+  /**
+   * A hold the page starts itself, from its own code, by a synchronous XMLHttpRequest to `path`
+   * (for a page that must block at a moment only it sees, such as its first message): `arrived`
+   * resolves once it is blocked, `release` lets it run again.
+   */
+  holdPoint(): { path: string; arrived: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -58,6 +64,15 @@ export async function startStaticServer(): Promise<StaticServer> {
   /** Held requests by number: `arrived` once the page asked, `release` answers it. */
   const holds = new Map<string, { arrived(): void; answer?: () => void }>();
   let holdCount = 0;
+  const holdPoint = () => {
+    const id = String(++holdCount);
+    const arrived = new Promise<void>((resolve) => holds.set(id, { arrived: resolve }));
+    const release = () => {
+      holds.get(id)?.answer?.();
+      holds.delete(id);
+    };
+    return { path: `/hold/${id}`, arrived, release };
+  };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let path = normalize(decodeURIComponent(url.pathname));
@@ -119,18 +134,15 @@ export async function startStaticServer(): Promise<StaticServer> {
     olderSharedHost: (on) => {
       older = on;
     },
+    holdPoint,
     hold: async (page) => {
-      const id = String(++holdCount);
-      const arrived = new Promise<void>((resolve) => holds.set(id, { arrived: resolve }));
+      const { path, arrived, release } = holdPoint();
       // From a task of its own, so that evaluate() returns before the page blocks.
       await page.evaluate(
-        `setTimeout(() => { const x = new XMLHttpRequest(); x.open('GET', '/hold/${id}', false); x.send(); }, 0)`,
+        `setTimeout(() => { const x = new XMLHttpRequest(); x.open('GET', '${path}', false); x.send(); }, 0)`,
       );
       await arrived;
-      return () => {
-        holds.get(id)?.answer?.();
-        holds.delete(id);
-      };
+      return release;
     },
     close: () => {
       for (const hold of holds.values()) hold.answer?.();
