@@ -120,6 +120,20 @@ export function pipelineSuite(backend: Backend, runtime: Runtime): void {
     expect(await server.lastReceived()).toEqual([hello, 'ping', 'pong', 'sent {"subscribe":"BTCUSDT"}']);
   });
 
+  it('closes the connection from the host with ctx.close(code, reason)', async () => {
+    const closes = (await server.closes()).length;
+    const task = make().connectSocket({ url: `${server.url}/echo`, pipeline: 'closer' });
+    const w = watch(task);
+    await record(task).opened;
+    task.send({ data: 'hi' });
+    task.send({ data: 'bye' }); // echoed: the stage closes on it
+    await w.closed;
+    expect(w.values).toEqual([{ data: 'hi' }]);
+    expect(w.events).toEqual([{ close: 4001, reason: 'the stage said bye' }]);
+    await server.closed(closes + 1);
+    expect((await server.closes()).at(-1)).toEqual({ code: 4001, reason: 'the stage said bye' });
+  });
+
   it('fails a send the stage cannot encode, and a value that cannot be cloned', async () => {
     const qq = make();
     const upper = qq.connectSocket({ url: `${server.url}/echo`, pipeline: 'upper' });
