@@ -5,7 +5,7 @@
  */
 import type { Remote } from 'comlink';
 import { type Batch, BatchBuilder, type Item, isBatch, readBatch } from '../shared/batch.js';
-import { hostDeath, hostDied, staying } from '../shared/errors.js';
+import { DESTROY_REASON, hostDeath, hostDied, staying } from '../shared/errors.js';
 import type { Command, HostControl, HostEvent, LogFrame, Port } from '../shared/protocol.js';
 import { clearTimeout, now, queueMicrotask, setTimeout } from '../shared/timers.js';
 
@@ -91,7 +91,9 @@ export class HostClient {
 
   /**
    * The page went into the back/forward cache (pagehide with persisted): until the host says it
-   * saw the page shown again, the errors it reports are of sockets the browser closed.
+   * saw the page shown again, the errors it reports are of sockets the browser closed. A shared
+   * host never says so: the tab let go of it on pagehide, and it closes the tab's sockets (1001,
+   * as on destroy()), which to their tasks is the cache taking them (an error, or a reconnect).
    */
   pageHidden(): void {
     this.#cached = true;
@@ -238,6 +240,10 @@ export class HostClient {
       this.#sinks.delete(frame.id);
       this.#lastId = -1;
       this.#lastSink = undefined;
+      if (this.#cached && this.link.shared === true && frame.code === 1001 && frame.reason === DESTROY_REASON) {
+        sink.hostDied(staying.backForwardCache());
+        return;
+      }
     }
     sink.deliver(frame);
   };

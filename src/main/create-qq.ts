@@ -173,9 +173,11 @@ class QQInstance implements TaskOwner {
     // The page's life (browsers): offline and online, and the back/forward cache.
     this.#unwatchPage ??= this.#platform.watchPage?.((event) => {
       const current = this.#client;
-      // A shared worker is not frozen with this page: the cache is not its business.
-      if (current === undefined || (current.link.shared === true && (event === 'hidden' || event === 'shown'))) return;
+      if (current === undefined) return;
       if (event === 'hidden') current.pageHidden();
+      // A shared worker is not frozen with this page: the cache is not its business (the tab
+      // lets go of it on pagehide instead: see HostClient.pageHidden).
+      if (current.link.shared === true && (event === 'hidden' || event === 'shown')) return;
       current.post({ type: 'page', event });
     });
     if (this.#platform.online?.() === false) client.post({ type: 'page', event: 'offline' });

@@ -313,4 +313,39 @@ describe('a page restored from the back/forward cache (Chromium)', () => {
     })()`);
     await expect.poll(() => page.evaluate('after'), WAIT).toEqual([`WebSocket connection to '${refused}' failed`]);
   });
+
+  it('does the same for tasks of the shared backend: the tab let go of the shared worker as it was cached', async () => {
+    context = await cached.newContext();
+    const before = server.log.accepted;
+    const page = await openPage('/echo', { backend: 'shared', share: true });
+    await page.evaluate(`(async () => {
+      window.plain = [];
+      window.other = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
+      other.onError(({ errMsg }) => plain.push({ event: 'error', errMsg }));
+      other.onClose(({ code, reason }) => plain.push({ event: 'close', code, reason }));
+      await new Promise((resolve) => other.onOpen(resolve));
+      window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted)));
+    })()`);
+    await page.goto(`${web.origin}/?elsewhere`);
+    await page.goBack({ waitUntil: 'commit' });
+    expect(await page.evaluate('restored')).toBe(true);
+    // Before, the shared host's shutdown of the tab reached them as destroy()'s 1001 close.
+    await expect
+      .poll(() => events(page), WAIT)
+      .toEqual([
+        { event: 'open' },
+        { event: 'reconnect', attempt: 1, code: 1006, errMsg: 'the page was put in the back/forward cache' },
+        { event: 'open', reconnected: true, attempt: 1 },
+      ]);
+    await expect
+      .poll(() => page.evaluate('plain'), WAIT)
+      .toEqual([
+        { event: 'error', errMsg: 'the page was put in the back/forward cache' },
+        { event: 'close', code: 1006, reason: 'abnormal closure' },
+      ]);
+    // The task works on the fresh host: an echo comes back.
+    await page.evaluate(`task.send({ data: 'back' })`);
+    await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'back' });
+    expect(server.log.accepted - before).toBe(3);
+  });
 });
