@@ -84,9 +84,12 @@ export class HostClient {
     );
   }
 
-  /** Whether new tasks may use this host. */
+  /**
+   * Whether new tasks may use this host: not once it ends, nor a shared host this tab let go of
+   * as the page went into the back/forward cache (see {@link pageHidden}).
+   */
   get running(): boolean {
-    return this.#state === 'running';
+    return this.#state === 'running' && !(this.#cached && this.link.shared === true);
   }
 
   /**
@@ -289,7 +292,9 @@ export class HostClient {
   #failAll(why: string): void {
     const sinks = [...this.#sinks.values()];
     this.#sinks.clear();
-    for (const sink of sinks) sink.hostDied(hostDied(why));
+    // A host that went while the page was cached (a shared one lets the tab go: see pageHidden).
+    const errMsg = this.#cached ? staying.backForwardCache() : hostDied(why);
+    for (const sink of sinks) sink.hostDied(errMsg);
   }
 
   #dispose = (): void => {
