@@ -221,7 +221,9 @@ export function connectSocketSuite(ctx: Context): void {
           await rec.opened;
           expect(task.protocol).toBe('');
           task.close({});
-          expect((await rec.closed).map((e) => e.event)).toEqual(['open', 'close']);
+          const events = await rec.closed;
+          expect(events.map((e) => e.event)).toEqual(['open', 'close']);
+          expect(events[1]).toEqual({ event: 'close', code: 1000, reason: '' });
           return;
         }
         expect(await rec.closed).toEqual([
