@@ -2,8 +2,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM, CHROMIUM_ARGS } from './test/helpers/chromium-flags.mjs';
+import { engineProvider } from './test/helpers/engine-provider.js';
+import { engineMissing } from './test/helpers/engines.js';
 import { peer } from './test/helpers/peer-commands.js';
 
 const path = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -21,6 +23,79 @@ const spki = createHash('sha256')
     }),
   )
   .digest('base64');
+
+/** The browser build, as the `browser` export condition gives it, for every engine's project. */
+const browserBuild = {
+  resolve: {
+    alias: [{ find: /^qq-socket-worker$/, replacement: dist('browser/index.js') }],
+  },
+  plugins: [
+    {
+      // Vitest's browser mode rewrites every dynamic import of a module it serves into a call
+      // to its page's runner, which a worker of ours (started from a URL, not as a Vite
+      // worker) does not have: the pipeline's import() in worker.js and shared-worker.js
+      // then fails. Vitest gives the workers Vite starts this same stub.
+      name: 'qq:worker-runner-stub',
+      transform(code: string, id: string) {
+        if (!/\/dist\/browser\/(shared-)?worker\.js(\?|$)/.test(id)) return undefined;
+        return `globalThis.__vitest_browser_runner__ ??= { wrapDynamicImport: (f) => f() };\n${code}`;
+      },
+    },
+  ],
+};
+
+/**
+ * The suites that run in vitest's browser mode: all of them in Chromium (vitest's Playwright
+ * provider); the conformance suite (`worker`, `shared`, `inline`) in Firefox and WebKit too,
+ * through engines.ts (engine-provider.ts). An engine this machine lacks is left out, saying so.
+ */
+const CONFORMANCE = ['test/worker.browser.test.ts', 'test/shared.browser.test.ts', 'test/inline.browser.test.ts'];
+const otherEngines = (['firefox', 'webkit'] as const).filter((engine) => {
+  const missing = engineMissing(engine);
+  if (missing) console.warn(`${missing}: its browser suite is skipped`);
+  return missing === undefined;
+});
+const browserProjects: TestProjectInlineConfiguration[] = [
+  {
+    extends: true,
+    ...browserBuild,
+    test: {
+      name: 'chromium',
+      include: ['test/**/*.browser.test.ts'],
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: playwright({
+          launchOptions: {
+            executablePath: CHROMIUM,
+            args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`],
+          },
+        }),
+        instances: [{ browser: 'chromium' }],
+        commands: { peer },
+        screenshotFailures: false,
+      },
+    },
+  },
+  ...otherEngines.map(
+    (engine): TestProjectInlineConfiguration => ({
+      extends: true,
+      ...browserBuild,
+      test: {
+        name: engine,
+        include: CONFORMANCE,
+        browser: {
+          enabled: true,
+          headless: true,
+          provider: engineProvider(engine),
+          instances: [{ browser: engine }],
+          commands: { peer },
+          screenshotFailures: false,
+        },
+      },
+    }),
+  ),
+];
 
 export default defineConfig({
   test: {
@@ -51,43 +126,7 @@ export default defineConfig({
           typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },
       },
-      {
-        extends: true,
-        resolve: {
-          // The browser build, as the `browser` export condition gives it.
-          alias: [{ find: /^qq-socket-worker$/, replacement: dist('browser/index.js') }],
-        },
-        plugins: [
-          {
-            // Vitest's browser mode rewrites every dynamic import of a module it serves into a call
-            // to its page's runner, which a worker of ours (started from a URL, not as a Vite
-            // worker) does not have: the pipeline's import() in worker.js and shared-worker.js
-            // then fails. Vitest gives the workers Vite starts this same stub.
-            name: 'qq:worker-runner-stub',
-            transform(code: string, id: string) {
-              if (!/\/dist\/browser\/(shared-)?worker\.js(\?|$)/.test(id)) return undefined;
-              return `globalThis.__vitest_browser_runner__ ??= { wrapDynamicImport: (f) => f() };\n${code}`;
-            },
-          },
-        ],
-        test: {
-          name: 'chromium',
-          include: ['test/**/*.browser.test.ts'],
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: {
-                executablePath: CHROMIUM,
-                args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`],
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-            commands: { peer },
-            screenshotFailures: false,
-          },
-        },
-      },
+      ...browserProjects,
     ],
   },
 });

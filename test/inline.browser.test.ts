@@ -1,4 +1,4 @@
-// The conformance suite against the `inline` backend, in Chromium.
+// The conformance suite against the `inline` backend, in each engine's vitest project (chromium, firefox, webkit).
 import { conformance } from './conformance/index.js';
 import { browserRuntime } from './helpers/browser-peers.js';
 

@@ -1,5 +1,6 @@
 /** What every part of the conformance suite gets from `conformance()` (index.ts). */
 import type { Backend, QQ, QQOptions, SocketTask } from 'qq-socket-worker';
+import type { EngineName } from '../helpers/engines.js';
 import type { PeerServer, Peers, Runtime } from '../helpers/peers.js';
 import type { record } from '../helpers/record.js';
 
@@ -8,8 +9,13 @@ export interface Context {
   runtime: Runtime;
   /** `runtime.peers`. */
   peers: Peers;
-  /** Whether the suite runs in Chromium. */
+  /** Whether the suite runs in a browser. */
   browser: boolean;
+  /**
+   * The browser engine (`runtime.engine`), undefined on Node: where an engine differs, a test
+   * asserts that engine's exact behaviour.
+   */
+  engine: EngineName | undefined;
   /** Browsers do not say why a connection failed, only that it did (docs/semantics.md "Browsers"). */
   failed(url: string, nodeReason: string): string;
   /**

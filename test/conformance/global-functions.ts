@@ -57,8 +57,9 @@ export function globalFunctionsSuite(ctx: Context): void {
       qq.onSocketOpen((r) => global.push(r));
       qq.onSocketError((r) => global.push(r));
       qq.onSocketClose((r) => global.push(r));
-      const task = qq.connectSocket({ url: `${ctx.server.url}/drop` });
-      const events = await record(task).closed;
+      const { task, rec } = await open(qq, '/after-message/drop');
+      task.send({ data: 'go' });
+      const events = await rec.closed;
       expect(global).toHaveLength(3);
       expect(global[1]).toEqual({ errMsg: (events[1] as { errMsg: string }).errMsg });
       expect(global[2]).toEqual({ code: 1006, reason: 'abnormal closure' });

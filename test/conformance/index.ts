@@ -1,7 +1,8 @@
 /**
  * The conformance suite: every rule of docs/semantics.md, over real servers on 127.0.0.1.
  * Run against each backend by the *.test.ts files in test/: in Node (`inline`, `thread`) and in
- * Chromium (`worker`, `shared`, `inline`, the *.browser.test.ts files). `qq-socket-worker` is the
+ * Chromium, Firefox and WebKit (`worker`, `shared`, `inline`, the *.browser.test.ts files: one
+ * vitest project per engine, vitest.config.ts). `qq-socket-worker` is the
  * build the runtime gets (vitest.config.ts), and the peers are reached through `Peers`
  * (helpers/peers.ts). Where a browser cannot do what Node does, the test says what the browser
  * does instead, and docs/semantics.md "Browsers" lists it. Each part of the suite has its file;
@@ -56,6 +57,7 @@ export function conformance(backend: Backend, runtime: Runtime): void {
     runtime,
     peers,
     browser,
+    engine: runtime.engine,
     failed,
     get server() {
       return server;

@@ -412,9 +412,9 @@ export function socketTaskSuite(ctx: Context): void {
     });
 
     it('reports a connection dropped without a close frame as error, then close 1006', async () => {
-      const qq = makeQQ();
-      const task = qq.connectSocket({ url: `${ctx.server.url}/drop` });
-      const events = await record(task).closed;
+      const { task, rec } = await open(makeQQ(), '/after-message/drop');
+      task.send({ data: 'go' });
+      const events = await rec.closed;
       expect(events.map((e) => e.event)).toEqual(['open', 'error', 'close']);
       expect(events.at(-1)).toEqual({ event: 'close', code: 1006, reason: 'abnormal closure' });
       expect((events[1] as { errMsg: string }).errMsg).toMatch(/ECONNRESET|without a close frame/);

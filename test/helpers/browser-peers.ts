@@ -1,5 +1,6 @@
-/** The suite's peers as a Chromium page sees them: servers in the vitest process (peer-commands.ts). */
-import { commands } from 'vitest/browser';
+/** The suite's peers as a page sees them: servers in the vitest process (peer-commands.ts). */
+import { commands, server } from 'vitest/browser';
+import type { EngineName } from './engines.js';
 import type { PeerCall } from './peer-commands.js';
 import type { PeerServer, Peers, Runtime } from './peers.js';
 
@@ -40,11 +41,13 @@ export const browserPeers: Peers = {
 };
 
 /**
- * The suite in Chromium: peers in the vitest process. The browser trusts the `tls: true` peer's
- * certificate by its launch flags (vitest.config.ts), as a user's browser trusts a real one.
+ * The suite in a browser: peers in the vitest process. Chromium trusts the `tls: true` peer's
+ * certificate by its launch flags (vitest.config.ts), as a user's browser trusts a real one;
+ * Firefox and WebKit accept any certificate (engine-provider.ts).
  */
 export const browserRuntime: Runtime = {
   name: 'browser',
+  engine: server.browser as EngineName,
   peers: browserPeers,
   trust: {},
   onUnhandledRejection(listener) {

@@ -1,10 +1,11 @@
 /**
  * What the conformance suite needs of its peers, without saying where they run: the suite calls
- * these from Node (the servers live in the test's own process) and from a Chromium page (the
+ * these from Node (the servers live in the test's own process) and from a browser page (the
  * servers live in the vitest process, reached through a browser command). Everything is async
  * and every value is plain data, so both can serve it.
  */
 import type { QQOptions } from 'qq-socket-worker';
+import type { EngineName } from './engines.js';
 
 /** A message as the server received it: text as a string, binary as its bytes. */
 export type ServerMessage = string | number[];
@@ -52,6 +53,8 @@ export interface Peers {
 /** Where the suite runs, and what differs there. */
 export interface Runtime {
   name: 'node' | 'browser';
+  /** The browser engine (the vitest project's), where `name` is `'browser'`. */
+  engine?: EngineName;
   peers: Peers;
   /** Instance options under which the `tls: true` peer's certificate is trusted. */
   trust: QQOptions;

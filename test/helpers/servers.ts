@@ -67,6 +67,10 @@ export interface TestServer {
  *   browser does not spend a core compressing what the test sends to fill the buffers.
  * - `/silent`: accepts, reads, never answers.
  * - `/late/<ms>/<rest>`: answers the handshake after ms, then behaves as `/<rest>`.
+ * - `/after-message/<rest>`: behaves as `/<rest>` once the client sent a first message (which it
+ *   does not keep), so what the server does comes after the client saw the connection open: a
+ *   browser may otherwise never fire open for a connection that fails in the same read as its
+ *   handshake (Firefox does, at random).
  */
 function behave(
   ws: WebSocket,
@@ -218,7 +222,9 @@ export async function startWsServer(
           }
         }
       });
-      behave(ws, path, req, log, index, stall);
+      const after = /^\/after-message(\/.*)$/.exec(path);
+      if (after) ws.once('message', () => behave(ws, after[1] as string, req, log, index, stall));
+      else behave(ws, path, req, log, index, stall);
     });
   };
   const rawSockets = new Set<net.Socket>();
