@@ -29,6 +29,16 @@ const webSocket: SocketFactory = (frame, config, handlers) => {
   /** A message over maxPayload ended the connection: nothing after it is delivered. */
   let refused = false;
   ws.onopen = () => {
+    if (frame.protocols.length > 0 && ws.protocol === '') {
+      // The server picked none of the protocols asked for: the handshake fails (RFC 6455 4.1), as
+      // Chromium and Node fail it; Firefox and WebKit open the connection anyway.
+      ws.onmessage = null;
+      ws.onerror = null;
+      ws.onclose = () => handlers.close(1006, '');
+      handlers.error(`WebSocket connection to '${frame.url}' failed`);
+      ws.close();
+      return;
+    }
     opened = true;
     handlers.open({}, ws.protocol, clock());
   };
