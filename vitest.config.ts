@@ -46,10 +46,15 @@ const browserBuild = {
 
 /**
  * The suites that run in vitest's browser mode: all of them in Chromium (vitest's Playwright
- * provider); the conformance suite (`worker`, `shared`, `inline`) in Firefox and WebKit too,
- * through engines.ts (engine-provider.ts). An engine this machine lacks is left out, saying so.
+ * provider); the conformance suite (`worker`, `shared`, `inline`) and its pipelines in Firefox
+ * and WebKit too, through engines.ts (engine-provider.ts). An engine this machine lacks is left out, saying so.
  */
-const CONFORMANCE = ['test/worker.browser.test.ts', 'test/shared.browser.test.ts', 'test/inline.browser.test.ts'];
+const CONFORMANCE = [
+  'test/worker.browser.test.ts',
+  'test/shared.browser.test.ts',
+  'test/inline.browser.test.ts',
+  'test/pipeline.browser.test.ts',
+];
 const otherEngines = (['firefox', 'webkit'] as const).filter((engine) => {
   const missing = engineMissing(engine);
   if (missing) console.warn(`${missing}: its browser suite is skipped`);
