@@ -19,8 +19,9 @@ import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
 import type { HostLink } from './client.js';
+import { leaderRoute, leaderUnavailable, type SharedRoute, type TabInit } from './leader.js';
 import { inlineLink, linkPorts } from './link.js';
-import type { Platform } from './platform.js';
+import type { LinkOptions, Platform } from './platform.js';
 import {
   hasWorkers,
   isCrossOriginIsolated,
@@ -52,7 +53,7 @@ function workerLink(config: HostConfig, url: URL): HostLink {
   return linkPorts(data.port1, control.port1, ended, () => worker.terminate());
 }
 
-/** Why `shared` cannot run here, so that it runs as `worker` (with one warning each), or undefined. */
+/** Why a SharedWorker cannot serve this page (so that it runs as `worker`, with one warning), or undefined. */
 function sharedFallback(url: URL): string | undefined {
   if ((globalThis as { SharedWorker?: unknown }).SharedWorker === undefined) {
     return 'SharedWorker is not available; using backend worker';
@@ -72,19 +73,27 @@ const warnOnce = (text: string): void => {
 };
 
 /**
- * A host in the origin's SharedWorker. The tab holds a Web Lock for its life and lets go on
- * pagehide: the shared host, waiting for the same lock, then shuts this tab's host down, closing
- * its sockets and releasing its shares, even if the tab died without a word. Where there are no
- * Web Locks (an insecure context) the tab says goodbye on pagehide, and the host's beats stand in
- * for the locks both ways (`heartbeat` ms of silence: heartbeat.ts).
+ * The `shared` backend: a host in the origin's SharedWorker (`sharing: 'shared-worker'`), or in
+ * the leader tab's worker (`'leader'`); `'auto'` takes the SharedWorker where it can serve this
+ * page. Where neither can, a host of the tab's own (`worker`), with one warning saying why.
  */
-function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, heartbeat: number): HostLink {
-  const url = urls.shared;
-  const fallback = sharedFallback(url);
-  if (fallback !== undefined) {
-    warnOnce(fallback);
-    return workerLink(config, urls.worker);
+function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, options: LinkOptions): HostLink {
+  const { sharing, heartbeat } = options;
+  const noSharedWorker = sharing === 'leader' ? undefined : sharedFallback(urls.shared);
+  if (sharing !== 'leader' && noSharedWorker === undefined) {
+    return tabLink(sharedWorkerRoute(urls.shared), config, heartbeat);
   }
+  const noLeader = sharing === 'shared-worker' ? undefined : leaderUnavailable();
+  if (sharing !== 'shared-worker' && noLeader === undefined)
+    return tabLink(leaderRoute(urls.shared), config, heartbeat);
+  // Neither: where the app asked for a SharedWorker (or a leader would not do either), why not the
+  // SharedWorker; where it asked for a leader, why not that.
+  warnOnce(noSharedWorker ?? `${noLeader}, which sharing 'leader' needs; using backend worker`);
+  return workerLink(config, urls.worker);
+}
+
+/** The route to the origin's SharedWorker: its port, and the data and control ports sent over it. */
+function sharedWorkerRoute(url: URL): SharedRoute {
   // The protocol version in the name: a tab of a newer build gets a shared worker of its own
   // while tabs of the older one still hold theirs (same URL, other code), instead of joining it
   // and being refused.
@@ -92,6 +101,29 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   const port = worker.port;
   const data = new MessageChannel();
   const control = new MessageChannel();
+  return {
+    reply: port,
+    data: data.port1,
+    control: control.port1,
+    start: (init) =>
+      port.postMessage({ ...init, data: data.port2, control: control.port2 }, [data.port2, control.port2]),
+    // Errors inside a shared worker stay there: this fires only when its script failed to load.
+    watch: (fail) => worker.addEventListener('error', () => fail(new Error(hostDeath.sharedScript(url.href)))),
+    died: hostDeath.sharedWorkerDied(),
+    close: () => port.close(),
+  };
+}
+
+/**
+ * A tab's host in a host that serves every tab (`route`). The tab holds a Web Lock for its life
+ * and lets go on pagehide: the shared host, waiting for the same lock, then shuts this tab's host
+ * down, closing its sockets and releasing its shares, even if the tab died without a word. Where
+ * there are no Web Locks (an insecure context; a SharedWorker only) the tab says goodbye on
+ * pagehide, and the host's beats stand in for the locks both ways (`heartbeat` ms of silence:
+ * heartbeat.ts).
+ */
+function tabLink(route: SharedRoute, config: HostConfig, heartbeat: number): HostLink {
+  const port = route.reply;
   const lock = `qq-socket-worker:tab:${randomId()}`;
   let release = () => {};
   const held = new Promise<void>((resolve) => {
@@ -102,28 +134,27 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
   const ended = new Promise<void>((resolve, reject) => {
-    port.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
-      const reply = event.data;
+    port.addEventListener('message', (event) => {
+      const reply = event.data as WorkerReply | undefined;
       if (reply?.type === 'qq-host-ended') resolve();
       if (reply?.type === 'qq-host-refused') reject(new Error(reply.reason));
-      // Wait on the host's life lock: granted only once the shared worker is gone.
+      // Wait on the host's life lock: granted only once the shared host is gone.
       if (reply?.type === 'qq-host-alive' && locks !== undefined) {
         locks
           .request(reply.lock, { signal: stopWaiting.signal }, async () => {
-            if (!finished) reject(new Error(hostDeath.sharedWorkerDied()));
+            if (!finished) reject(new Error(route.died));
           })
           .catch(() => {}); // aborted: the host ended cleanly
       }
       // No locks (the host beats only then): answer each beat at once, and take a host that
       // stops beating for dead.
       if (isBeat(reply) && !finished) {
-        port.postMessage(BEAT satisfies TabMessage);
+        port.postMessage(BEAT satisfies TabMessage, []);
         watch ??= watchPeer(heartbeat, () => reject(new Error(hostDeath.sharedWorkerSilent(heartbeat))));
         watch.heard();
       }
     });
-    // Errors inside a shared worker stay there: this fires only when its script failed to load.
-    worker.addEventListener('error', () => reject(new Error(hostDeath.sharedScript(url.href))));
+    route.watch(reject);
   });
   const finish = () => {
     finished = true;
@@ -133,15 +164,14 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   void ended.then(finish, finish);
   ended.catch(() => {}); // the client reports it
   port.start();
-  const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2, lock };
-  const start = () => port.postMessage(init, [data.port2, control.port2]);
+  const init: TabInit = { type: 'qq-host-init', config, lock };
   if (locks === undefined) {
     if (heartbeat > 0) init.heartbeat = heartbeat;
-    start();
+    route.start(init);
   } else {
     // Hold the lock before the host may ask for it: it must never see a live tab as gone.
     void locks.request(lock, () => {
-      start();
+      route.start(init);
       return held;
     });
   }
@@ -149,13 +179,13 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   // Locks (an insecure context) the tab tells the host itself.
   const leave = () => {
     release();
-    if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabMessage);
+    if (locks === undefined) port.postMessage({ type: 'qq-tab-gone' } satisfies TabMessage, []);
   };
   addEventListener('pagehide', leave);
-  const link = linkPorts(data.port1, control.port1, ended, () => {
+  const link = linkPorts(route.data, route.control, ended, () => {
     release();
     removeEventListener('pagehide', leave);
-    port.close();
+    route.close();
   });
   link.shared = true;
   return link;
@@ -195,8 +225,7 @@ export const browserPlatform: Platform = {
   link(config, options) {
     if (options.backend === 'inline') return inlineLink(config, browserSocketFactory, { schedule: coalescing() });
     const urls = scripts(options.workerUrl);
-    const link =
-      options.backend === 'shared' ? sharedLink(config, urls, options.heartbeat) : workerLink(config, urls.worker);
+    const link = options.backend === 'shared' ? sharedLink(config, urls, options) : workerLink(config, urls.worker);
     workers++; // after: a worker whose constructor threw is not one
     const dispose = link.dispose;
     link.dispose = () => {

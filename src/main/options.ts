@@ -7,7 +7,7 @@ import { DEFAULT_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from '../shared/heartbeat.js';
 import { parseNoProxy } from '../shared/no-proxy.js';
 import type { ConnectFrame, ProxyConfig } from '../shared/protocol.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
-import type { ConnectSocketOption, LogEntry, LogLevel, QQOptions, TlsConfig } from '../shared/types.js';
+import type { ConnectSocketOption, LogEntry, LogLevel, QQOptions, Sharing, TlsConfig } from '../shared/types.js';
 import {
   type Checked,
   checkHeaders,
@@ -38,6 +38,8 @@ export interface ResolvedOptions {
   proxy: ProxyConfig | undefined;
   threads: number;
   workerUrl: URL | undefined;
+  /** Browsers, backend `shared`: what hosts the shared sockets. */
+  sharing: Sharing;
   heartbeat: number;
   /** The least level of host log entries wanted, and where they go (undefined: the console). */
   log: { level: LogLevel; to: ((entry: LogEntry) => void) | undefined };
@@ -46,6 +48,7 @@ export interface ResolvedOptions {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn'];
+const SHARINGS: readonly Sharing[] = ['auto', 'shared-worker', 'leader'];
 
 function resolveLog(value: unknown): ResolvedOptions['log'] {
   if (value === undefined) return { level: 'warn', to: undefined };
@@ -188,6 +191,8 @@ export function resolveOptions(options: unknown, platform: Platform): ResolvedOp
     throw optionError('maxPayload', 'a positive integer (bytes)');
   }
   if (o.threads !== undefined && !isPositiveInteger(o.threads)) throw optionError('threads', 'a positive integer');
+  const sharing = o.sharing ?? 'auto';
+  if (!SHARINGS.includes(sharing)) throw optionError('sharing', oneOf(SHARINGS));
   const heartbeat = resolveHeartbeat(o.heartbeat);
   for (const [name, why] of Object.entries(platform.ignoredOptions)) {
     if (o[name] !== undefined) console.warn(`qq-socket-worker: ${why}; ${name} is ignored`);
@@ -203,6 +208,7 @@ export function resolveOptions(options: unknown, platform: Platform): ResolvedOp
     proxy: resolveProxy(o.proxy, o.noProxy),
     threads: o.threads ?? 1,
     workerUrl,
+    sharing,
     heartbeat,
     log: resolveLog(o.log),
     pipeline: resolveUrlOption('pipeline', o.pipeline, platform),

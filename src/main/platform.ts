@@ -1,5 +1,7 @@
 /** What a runtime provides to createQQ: its backends and the means to start a host. */
+
 import type { HostConfig, PageFrame } from '../shared/protocol.js';
+import type { Sharing } from '../shared/types.js';
 import type { HostLink, TurnScheduler } from './client.js';
 
 /** The createQQ options a backend needs to start a host. */
@@ -8,6 +10,8 @@ export interface LinkOptions {
   threads: number;
   /** Where the host's script is (see {@link Platform.workerUrl}); undefined: the package's own. */
   workerUrl: URL | undefined;
+  /** Shared backend: what hosts the shared sockets (a SharedWorker, a leader tab's worker). */
+  sharing: Sharing;
   /** Shared backend without Web Locks: ms of silence after which tab or host is taken for gone; 0: never. */
   heartbeat: number;
 }

@@ -181,6 +181,10 @@ export const hostDeath = {
   sharedWorkerDied: () => 'the shared worker died',
   /** Insecure origins (no Web Locks; heartbeat.ts): the shared worker stopped beating. */
   sharedWorkerSilent: (ms: number) => `the shared worker did not answer for ${ms} ms`,
+  /** `sharing: 'leader'`: the leader tab, whose worker held the shared sockets, closed, crashed or navigated. */
+  leaderGone: () => 'the leader tab went away',
+  /** `sharing: 'leader'`: no leader's worker took the tab's join in `ms`. */
+  noLeader: (ms: number) => `no leader tab answered within ${ms} ms`,
   /** A host of another build refused this facade. */
   protocolMismatch: (host: number, facade: number | undefined) =>
     `protocol version mismatch: host ${host}, facade ${facade}`,

@@ -370,7 +370,32 @@ export type WorkerReply =
   /** Shared host: the Web Lock it holds for its life; a tab waiting on it learns when it died. */
   | { type: 'qq-host-alive'; lock: string }
   /** Shared host, a tab without Web Locks: answered at once (heartbeat.ts). */
-  | Beat;
+  | Beat
+  /** Leader: the leader's worker took the tab's join and listens on the link's channel. */
+  | { type: 'qq-joined' };
+
+/*
+ * Sharing by a leader tab (`sharing: 'leader'`, docs/sharing.md "Without a SharedWorker"): the tab
+ * holding the origin's leader lock runs the shared host in a dedicated worker, which every tab
+ * reaches through BroadcastChannels (broadcast-ports.ts). A tab asks for a host on the lobby
+ * channel; the leader's worker answers on the link's own channel.
+ */
+
+/** The leader tab to the worker it started: serve the tabs that join on `lobby`. */
+export interface LeadInit {
+  type: 'qq-lead';
+  lobby: string;
+}
+
+/**
+ * On the lobby: a tab asks for a host on the channel `<lobby>/<link>` (a {@link WorkerInit}
+ * without its ports, which that channel carries), and the leader's worker says it listens.
+ */
+export type LobbyMessage =
+  | { type: 'qq-join'; link: string; config: HostConfig; lock: string }
+  | { type: 'qq-leader-here' }
+  /** The leader tab, whose worker failed to start: every join fails so. */
+  | { type: 'qq-leader-failed'; link: string; reason: string };
 
 /** What a tab says on that channel besides its init (shared host). */
 export type TabMessage = TabGone | Beat;

@@ -291,6 +291,9 @@ export interface TlsConfig {
   rejectUnauthorized?: boolean;
 }
 
+/** Browsers, backend `shared`: what holds the shared sockets ({@link QQOptions.sharing}). */
+export type Sharing = 'auto' | 'shared-worker' | 'leader';
+
 /** Options of {@link createQQ}. */
 export interface QQOptions {
   /**
@@ -309,6 +312,17 @@ export interface QQOptions {
    * @default the package's own, beside the module
    */
   workerUrl?: string | URL;
+  /**
+   * Browsers, backend `shared`: what holds the sockets every tab shares. `shared-worker`: the
+   * origin's SharedWorker. `leader`: the tabs elect one with a Web Lock, whose dedicated worker
+   * serves them all through BroadcastChannels; when it goes, the next tab leads, and the sockets it
+   * held end (onError `socket host died: the leader tab went away` + onClose(1006)) or, with
+   * `reconnect`, connect again through the new leader. `auto`: the SharedWorker where it can serve
+   * the page (it exists, and the script is on the page's origin), else a leader. Where neither can
+   * (an insecure or sandboxed page without SharedWorker), `worker`, with one warning.
+   * @default 'auto'
+   */
+  sharing?: Sharing;
   /** Most tasks that may be CONNECTING, OPEN or CLOSING at once. @default 5 */
   maxConnections?: number;
   /** Handshake timeout in ms when connectSocket gives none. @default 60000 */

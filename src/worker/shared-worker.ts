@@ -1,15 +1,17 @@
 /**
- * SharedWorker entry: one host per tab (its own connection limit), all of them drawing on one
- * {@link SharePool}. A tab holds a Web Lock for its life; when the lock comes free (the tab
+ * The shared host's entry: the origin's SharedWorker, or the leader tab's dedicated worker
+ * (`sharing: 'leader'`: {@link lead}). One host per tab (its own connection limit), all of them
+ * drawing on one {@link SharePool}. A tab holds a Web Lock for its life; when the lock comes free (the tab
  * closed, crashed or navigated, or said goodbye on pagehide), its host shuts down: its sockets
  * close and its shares are released. Where there are no Web Locks (an insecure context), a tab
  * says goodbye on pagehide, and one that goes silent under the host's beats is taken for gone
  * (heartbeat.ts).
  */
 
+import { broadcastPorts } from '../shared/broadcast-ports.js';
 import { tabSilent } from '../shared/errors.js';
 import { BEAT, watchPeer } from '../shared/heartbeat.js';
-import type { TabMessage, WorkerInit, WorkerReply } from '../shared/protocol.js';
+import type { LeadInit, LobbyMessage, Port, TabMessage, WorkerInit, WorkerReply } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
 import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from './browser-socket.js';
@@ -35,11 +37,15 @@ const alive = new Promise<void>((resolve) => {
     });
 });
 
-function serve(port: MessagePort, init: WorkerInit): void {
-  const reply = (message: WorkerReply) => port.postMessage(message);
+/** The tab's channel to this worker: a SharedWorker's port, or a leader's link (broadcast-ports.ts). */
+type TabPort = Pick<Port, 'postMessage' | 'addEventListener'>;
+
+function serve(port: TabPort, init: WorkerInit, onEnd: () => void = () => {}): void {
+  const reply = (message: WorkerReply) => port.postMessage(message, []);
   const refused = refusal(init.config);
   if (refused !== undefined) {
     reply({ type: 'qq-host-refused', reason: refused });
+    onEnd();
     return;
   }
   let host: Host | undefined;
@@ -60,13 +66,14 @@ function serve(port: MessagePort, init: WorkerInit): void {
           () => host?.shutdown(tabSilent(heartbeat)),
           () => reply(BEAT),
         );
-  port.addEventListener('message', (message: MessageEvent<TabMessage>) => {
+  port.addEventListener('message', (message) => {
     watch?.heard();
-    if (message.data?.type === 'qq-tab-gone') host?.shutdown();
+    if ((message.data as TabMessage | undefined)?.type === 'qq-tab-gone') host?.shutdown();
   });
   void runHost(init, { factory: pool.factory, crash, onHost, scheduling: { schedule: coalescing() } }).then(() => {
     watch?.stop();
     reply({ type: 'qq-host-ended' });
+    onEnd();
   });
   if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
@@ -85,3 +92,34 @@ function serve(port: MessagePort, init: WorkerInit): void {
     port.start();
   },
 );
+
+/**
+ * The leader tab's worker (`sharing: 'leader'`, main/leader.ts): serves each tab that joins on
+ * the lobby channel over the link's own channel, as a SharedWorker serves each port that
+ * connects. A tab asks again until it is answered: a join is taken once.
+ */
+function lead(lobby: string): void {
+  const hall = new BroadcastChannel(lobby);
+  const joined = new Set<string>();
+  hall.onmessage = (event: MessageEvent<LobbyMessage>) => {
+    const join = event.data;
+    if (join?.type !== 'qq-join' || joined.has(join.link)) return;
+    joined.add(join.link);
+    const ports = broadcastPorts(`${lobby}/${join.link}`, true);
+    ports.reply.postMessage({ type: 'qq-joined' } satisfies WorkerReply, []);
+    const { config, lock } = join;
+    serve(ports.reply, { type: 'qq-host-init', config, lock, data: ports.data, control: ports.control }, () =>
+      ports.close(),
+    );
+  };
+  // Tabs that asked before this worker listened ask again on hearing it.
+  hall.postMessage({ type: 'qq-leader-here' } satisfies LobbyMessage);
+  if (locks !== undefined)
+    void alive.then(() => postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply));
+}
+
+// A dedicated worker (a leader tab's) hears its page; a SharedWorker hears no 'message'.
+addEventListener('message', (event: MessageEvent) => {
+  const init = event.data as LeadInit;
+  if (init?.type === 'qq-lead') lead(init.lobby);
+});
