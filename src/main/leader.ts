@@ -92,6 +92,8 @@ function candidacy(url: URL): Election {
           lead = leadUntil(url, lobby, () => {
             lead = undefined;
             resolve();
+            // The worker died under a page that stays: it stands again, at the back of the queue.
+            if (!quit.signal.aborted) stand();
           });
         });
       })
@@ -118,11 +120,19 @@ function leadUntil(url: URL, lobby: string, done: () => void): () => void {
   let over = false;
   let worker: Worker | undefined;
   let failed: string | undefined;
+  /** The worker's life lock, once it said. */
+  let life: { lock: string; stop: AbortController } | undefined;
   const channel = new BroadcastChannel(lobby);
   const end = () => {
     if (over) return;
     over = true;
     worker?.terminate();
+    // Chromium freezes a cached page's worker rather than ending it (its life lock stays held):
+    // the tabs it served hear it from here.
+    if (life !== undefined) {
+      life.stop.abort();
+      channel.postMessage({ type: 'qq-leader-gone', lock: life.lock } satisfies LobbyMessage);
+    }
     channel.close();
     done();
   };
@@ -146,20 +156,14 @@ function leadUntil(url: URL, lobby: string, done: () => void): () => void {
   // The worker's life lock: granted when it died under this page (the browser ended it), so the
   // page stops leading and stands again; the next leader starts a fresh one.
   worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
-    if (event.data?.type !== 'qq-host-alive') return;
-    const stop = new AbortController();
+    if (event.data?.type !== 'qq-host-alive' || life !== undefined) return;
+    life = { lock: event.data.lock, stop: new AbortController() };
     void webLocks()
-      ?.request(event.data.lock, { signal: stop.signal }, () => end())
+      ?.request(life.lock, { signal: life.stop.signal }, () => end())
       .catch(() => {});
-    const inner = end;
-    lead = () => {
-      stop.abort();
-      inner();
-    };
   });
-  let lead = end;
   worker.postMessage({ type: 'qq-lead', lobby } satisfies LeadInit);
-  return () => lead();
+  return end;
 }
 
 /** The route to the leader's host: a join on the lobby, then the link's own channel. */
@@ -178,17 +182,26 @@ export function leaderRoute(url: URL): SharedRoute {
     hall.postMessage(join);
     retry = setTimeout(ask, JOIN_RETRY_MS);
   };
+  /** The life lock of the leader's worker that serves this link, once it said. */
+  let host: string | undefined;
   const stop = () => {
     clearTimeout(retry);
     clearTimeout(timeout);
-    hall.close();
   };
   ports.reply.addEventListener('message', (event) => {
-    if ((event.data as WorkerReply | undefined)?.type !== 'qq-joined' || joined) return;
+    const reply = event.data as WorkerReply | undefined;
+    if (reply?.type === 'qq-host-alive') host = reply.lock;
+    if (reply?.type !== 'qq-joined' || joined) return;
     joined = true;
     stop();
     ports.open();
   });
+  // Chromium evicts a cached page that a BroadcastChannel posts to: the lobby's joins must not
+  // reach this one while it is in the back/forward cache (its link ends there anyway: it let go
+  // of its lock).
+  const scope = globalThis as unknown as Pick<Window, 'addEventListener' | 'removeEventListener'>;
+  const leave = () => hall.close();
+  scope.addEventListener?.('pagehide', leave);
   return {
     reply: ports.reply,
     data: ports.data,
@@ -206,6 +219,7 @@ export function leaderRoute(url: URL): SharedRoute {
           stop();
           fail(new Error(message.reason));
         }
+        if (message?.type === 'qq-leader-gone' && message.lock === host) fail(new Error(hostDeath.leaderGone()));
       };
       timeout = setTimeout(() => {
         if (joined) return;
@@ -215,6 +229,8 @@ export function leaderRoute(url: URL): SharedRoute {
     },
     close() {
       stop();
+      scope.removeEventListener?.('pagehide', leave);
+      hall.close();
       ports.close();
     },
   };

@@ -395,7 +395,12 @@ export type LobbyMessage =
   | { type: 'qq-join'; link: string; config: HostConfig; lock: string }
   | { type: 'qq-leader-here' }
   /** The leader tab, whose worker failed to start: every join fails so. */
-  | { type: 'qq-leader-failed'; link: string; reason: string };
+  | { type: 'qq-leader-failed'; link: string; reason: string }
+  /**
+   * The leader tab, stepping down (pagehide) with its worker of life lock `lock`: that worker
+   * may be frozen with a cached page rather than ended, so its tabs cannot wait for the lock.
+   */
+  | { type: 'qq-leader-gone'; lock: string };
 
 /** What a tab says on that channel besides its init (shared host). */
 export type TabMessage = TabGone | Beat;

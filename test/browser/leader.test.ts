@@ -5,8 +5,10 @@
  * held end (onError + onClose(1006)) or, with `reconnect`, connect again through the new leader.
  * In every engine this machine has (engines.ts), each asserting the same answers.
  */
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StaticServer, startStaticServer } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium-flags.mjs';
 import { ENGINES, type Engine, engineMissing, launchEngine, type Tab } from '../helpers/engines.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
@@ -24,18 +26,8 @@ const WAIT = { timeout: 50_000, interval: 50 };
 const TEST_TIMEOUT = 120_000;
 const LEADER_GONE = 'socket host died: the leader tab went away';
 
-/**
- * Opens a page whose instance (`options`, `sharing: 'leader'` unless told) holds a task (`share:
- * true` unless told) that records messages, errors, reconnects and closes; `before` runs first.
- */
-async function openTab(
-  engine: Engine,
-  url: string,
-  { options = "{ backend: 'shared', sharing: 'leader' }", task = '{ share: true }', before = '' } = {},
-): Promise<Tab> {
-  const tab = await engine.newTab();
-  await tab.goto(`${web.origin}/`);
-  await tab.evaluate(`(async () => {
+/** The script of {@link openTab}'s page. */
+const tabScript = (url: string, options: string, task: string, before = '') => `(async () => {
     ${before}
     window.warnings = [];
     const warn = console.warn.bind(console);
@@ -51,7 +43,20 @@ async function openTab(
     task.onOpen(() => events.push('open'));
     task.onClose(({ code }) => events.push({ close: code }));
     await new Promise((resolve) => task.onOpen(resolve));
-  })()`);
+  })()`;
+
+/**
+ * Opens a page whose instance (`options`, `sharing: 'leader'` unless told) holds a task (`share:
+ * true` unless told) that records messages, errors, reconnects and closes; `before` runs first.
+ */
+async function openTab(
+  engine: Engine,
+  url: string,
+  { options = "{ backend: 'shared', sharing: 'leader' }", task = '{ share: true }', before = '' } = {},
+): Promise<Tab> {
+  const tab = await engine.newTab();
+  await tab.goto(`${web.origin}/`);
+  await tab.evaluate(tabScript(url, options, task, before));
   return tab;
 }
 
@@ -99,11 +104,11 @@ describe.each(available)('sharing: leader (%s)', (name) => {
       await expect.poll(() => a.evaluate('window.got'), WAIT).toEqual(series('m', 100));
       await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(series('m', 100));
       // Sends from both tabs reach the one socket.
-      await a.evaluate('task.send({ data: "from a" })');
-      await b.evaluate('task.send({ data: "from b" })');
+      await a.evaluate(`task.send({ data: "from a in ${name}" })`);
+      await b.evaluate(`task.send({ data: "from b in ${name}" })`);
       await expect
-        .poll(() => server.log.received.flat().filter((m) => String(m).startsWith('from ')), WAIT)
-        .toEqual(['from a', 'from b']);
+        .poll(() => server.log.received.flat().filter((m) => String(m).endsWith(` in ${name}`)), WAIT)
+        .toEqual([`from a in ${name}`, `from b in ${name}`]);
       // The follower leaves with its own code; the socket stays for the leader.
       await b.evaluate('task.close({ code: 4001 })');
       await expect.poll(() => b.evaluate('window.events'), WAIT).toEqual(['open', { close: 4001 }]);
@@ -198,6 +203,60 @@ describe.each(available)('sharing: leader (%s)', (name) => {
         "qq-socket-worker: this page has no Web Locks (an insecure context: plain http:// other than localhost), which sharing 'leader' needs; using backend worker";
       expect(await a.evaluate('window.warnings')).toEqual([warning]);
       expect(await b.evaluate('window.warnings')).toEqual([warning]);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe('sharing: leader and the back/forward cache (Chromium)', () => {
+  let cached: Browser;
+  beforeAll(async () => {
+    // Playwright turns the back/forward cache off by default: this browser keeps it.
+    cached = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await cached?.close();
+  });
+
+  it(
+    'a leader put in the cache steps down (its worker would be frozen with it): the next tab leads, and the page, shown again, rejoins',
+    async () => {
+      const context = await cached.newContext();
+      try {
+        const task = '{ share: true, reconnect: { minDelay: 50, maxDelay: 200 } }';
+        const open = async () => {
+          const page = await context.newPage();
+          await page.goto(`${web.origin}/`);
+          await page.evaluate(tabScript(`${server.url}/echo`, "{ backend: 'shared', sharing: 'leader' }", task));
+          return page;
+        };
+        const a = await open(); // the leader
+        const b = await open();
+        await a.evaluate(
+          `void (window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted))))`,
+        );
+        await a.goto(`${web.origin}/?elsewhere`);
+        // A stepped down on pagehide: B's socket went with A's worker, and B leads now.
+        await expect.poll(() => b.evaluate('window.events'), WAIT).toEqual(['open', { reconnect: 1 }, 'open']);
+        await b.evaluate('task.send({ data: "b leads" })');
+        await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(['b leads']);
+        await a.goBack({ waitUntil: 'commit' });
+        await a.waitForFunction('document.readyState !== "loading"');
+        // Restored (no channel of A's is open to be posted to while it is cached: its lobby
+        // channel closed as it stepped down, its link's channel hears only A's own dead worker).
+        expect(await a.evaluate('typeof restored === "undefined" ? false : restored')).toBe(true);
+        // Restored: its task heard that the cache took its socket, and rejoined through B.
+        await expect.poll(() => a.evaluate('window.events'), WAIT).toEqual(['open', { reconnect: 1 }, 'open']);
+        await a.evaluate('task.send({ data: "a is back" })');
+        await expect.poll(() => a.evaluate('window.got'), WAIT).toEqual(['a is back']);
+      } finally {
+        await context.close();
+      }
     },
     TEST_TIMEOUT,
   );
