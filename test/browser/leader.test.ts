@@ -5,10 +5,9 @@
  * held end (onError + onClose(1006)) or, with `reconnect`, connect again through the new leader.
  * In every engine this machine has (engines.ts), each asserting the same answers.
  */
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type StaticServer, startStaticServer } from '../helpers/chromium.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium-flags.mjs';
+import { launchChromiumWithCache, type StaticServer, startStaticServer } from '../helpers/chromium.js';
 import { ENGINES, type Engine, engineMissing, launchEngine, type Tab } from '../helpers/engines.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
@@ -211,13 +210,7 @@ describe.each(available)('sharing: leader (%s)', (name) => {
 describe('sharing: leader and the back/forward cache (Chromium)', () => {
   let cached: Browser;
   beforeAll(async () => {
-    // Playwright turns the back/forward cache off by default: this browser keeps it.
-    cached = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      ignoreDefaultArgs: ['--disable-back-forward-cache'],
-    });
+    cached = await launchChromiumWithCache();
   }, 60_000);
   afterAll(async () => {
     await cached?.close();

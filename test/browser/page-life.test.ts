@@ -5,10 +5,8 @@
  * closed meanwhile.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium-flags.mjs';
+import { launchChromium, launchChromiumWithCache, type StaticServer, startStaticServer } from '../helpers/chromium.js';
 import { settle, WAIT } from '../helpers/record.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
@@ -268,13 +266,7 @@ async function beforeCache(page: Page): Promise<void> {
 describe('a page restored from the back/forward cache (Chromium)', () => {
   let cached: Browser;
   beforeAll(async () => {
-    // Playwright turns the back/forward cache off by default: this browser keeps it.
-    cached = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      ignoreDefaultArgs: ['--disable-back-forward-cache'],
-    });
+    cached = await launchChromiumWithCache();
   }, 60_000);
   afterAll(async () => {
     await cached?.close();

@@ -24,6 +24,16 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Chromium as {@link launchChromium}, but keeping the back/forward cache (Playwright turns it off by default). */
+export function launchChromiumWithCache(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
+}
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
   '.mjs': 'text/javascript',
