@@ -53,6 +53,7 @@ const CONFORMANCE = [
   'test/worker.browser.test.ts',
   'test/shared.browser.test.ts',
   'test/inline.browser.test.ts',
+  'test/leader.browser.test.ts',
   'test/pipeline.browser.test.ts',
 ];
 const otherEngines = (['firefox', 'webkit'] as const).filter((engine) => {

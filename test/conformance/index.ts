@@ -20,7 +20,8 @@ import { peersSuite } from './peers.js';
 import { socketTaskSuite } from './socket-task.js';
 import { wireRulesSuite } from './wire-rules.js';
 
-export function conformance(backend: Backend, runtime: Runtime): void {
+/** `defaults`: options every instance of the suite gets (`sharing: 'leader'`). */
+export function conformance(backend: Backend, runtime: Runtime, defaults: QQOptions = {}): void {
   const { peers } = runtime;
   const browser = runtime.name === 'browser';
   const failed = (url: string, nodeReason: string) =>
@@ -30,7 +31,7 @@ export function conformance(backend: Backend, runtime: Runtime): void {
   let python: { url: string; close(): Promise<void> };
   const instances: QQ[] = [];
   const makeQQ = (options: QQOptions = {}) => {
-    const qq = createQQ({ backend, ...options });
+    const qq = createQQ({ backend, ...defaults, ...options });
     instances.push(qq);
     return qq;
   };
