@@ -401,7 +401,7 @@ describe('createQQ options', () => {
     [{ heartbeat: '30000' }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
     [{ heartbeat: Number.NaN }, 'createQQ: options.heartbeat must be an integer of at least 1000 (ms), or 0 for never'],
     [{ sharing: 'tabs' }, "createQQ: options.sharing must be 'auto', 'shared-worker' or 'leader'"],
-    [{ sharing: null }, "createQQ: options.sharing must be 'auto', 'shared-worker' or 'leader'"],
+    [{ sharing: true }, "createQQ: options.sharing must be 'auto', 'shared-worker' or 'leader'"],
     [{ workerUrl: 42 }, 'createQQ: options.workerUrl must be a file: URL or a path (of node-thread.js)'],
     [
       { workerUrl: 'https://cdn.test/node-thread.js' },
