@@ -101,18 +101,25 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, hear
   let finished = false;
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
+  /** The name the shared worker gave on this port first: its run's life lock. */
+  let run: string | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     port.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
       if (reply?.type === 'qq-host-ended') resolve();
       if (reply?.type === 'qq-host-refused') reject(new Error(reply.reason));
-      // Wait on the host's life lock: granted only once the shared worker is gone.
-      if (reply?.type === 'qq-host-alive' && locks !== undefined) {
+      if (reply?.type === 'qq-host-alive' && run === undefined) {
+        run = reply.lock;
+        // Wait on the host's life lock: granted only once the shared worker is gone.
         locks
-          .request(reply.lock, { signal: stopWaiting.signal }, async () => {
+          ?.request(reply.lock, { signal: stopWaiting.signal }, async () => {
             if (!finished) reject(new Error(hostDeath.sharedWorkerDied()));
           })
           .catch(() => {}); // aborted: the host ended cleanly
+      } else if (reply?.type === 'qq-host-alive' && reply.lock !== run) {
+        // Another run of the shared worker's script under this live port: WebKit starts one where
+        // the worker's process died (WebKit bug 318873), without this tab's host, which died with it.
+        reject(new Error(hostDeath.sharedWorkerDied()));
       }
       // No locks (the host beats only then): answer each beat at once, and take a host that
       // stops beating for dead.

@@ -68,7 +68,6 @@ function serve(port: MessagePort, init: WorkerInit): void {
     watch?.stop();
     reply({ type: 'qq-host-ended' });
   });
-  if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
   if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());
   if (watch !== undefined) reply(BEAT); // the tab watches from the first one
@@ -78,6 +77,9 @@ function serve(port: MessagePort, init: WorkerInit): void {
   'connect',
   (event: MessageEvent) => {
     const port = event.ports[0] as MessagePort;
+    // Each run of this script names itself to every port it gets (its life lock's name, drawn at
+    // start): a tab that hears a second name on its port knows its host died (WebKit bug 318873).
+    void alive.then(() => port.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply));
     port.addEventListener('message', (message: MessageEvent) => {
       const init = message.data as WorkerInit;
       if (init?.type === 'qq-host-init') serve(port, init);
