@@ -144,7 +144,7 @@ describe.skipIf(missing !== undefined)(
         const fresh = track('fresh', qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true }));
         await new Promise((resolve) => { fresh.onOpen(resolve); fresh.onClose(resolve); });
         fresh.send({ data: 'fresh host' });
-        await new Promise((resolve) => fresh.onMessage(resolve));
+        await new Promise((resolve) => { fresh.onMessage(resolve); fresh.onClose(resolve); });
         return events.filter(([name]) => name === 'fresh');
       })()`);
         expect(fresh).toEqual([
