@@ -133,18 +133,25 @@ function tabLink(route: SharedRoute, config: HostConfig, heartbeat: number): Hos
   let finished = false;
   const stopWaiting = new AbortController();
   let watch: Watch | undefined;
+  /** The name the shared host gave on this port first: its run's life lock. */
+  let run: string | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     port.addEventListener('message', (event) => {
       const reply = event.data as WorkerReply | undefined;
       if (reply?.type === 'qq-host-ended') resolve();
       if (reply?.type === 'qq-host-refused') reject(new Error(reply.reason));
-      // Wait on the host's life lock: granted only once the shared host is gone.
-      if (reply?.type === 'qq-host-alive' && locks !== undefined) {
+      if (reply?.type === 'qq-host-alive' && run === undefined) {
+        run = reply.lock;
+        // Wait on the host's life lock: granted only once the shared host is gone.
         locks
-          .request(reply.lock, { signal: stopWaiting.signal }, async () => {
+          ?.request(reply.lock, { signal: stopWaiting.signal }, async () => {
             if (!finished) reject(new Error(route.died));
           })
           .catch(() => {}); // aborted: the host ended cleanly
+      } else if (reply?.type === 'qq-host-alive' && reply.lock !== run) {
+        // Another run of the shared worker's script under this live port: WebKit starts one where
+        // the worker's process died (WebKit bug 318873), without this tab's host, which died with it.
+        reject(new Error(route.died));
       }
       // No locks (the host beats only then): answer each beat at once, and take a host that
       // stops beating for dead.

@@ -75,7 +75,6 @@ function serve(port: TabPort, init: WorkerInit, onEnd: () => void = () => {}): v
     reply({ type: 'qq-host-ended' });
     onEnd();
   });
-  if (locks !== undefined) void alive.then(() => reply({ type: 'qq-host-alive', lock: LIFE_LOCK }));
   // Granted once the tab lets go of its lock: it is gone (or leaving).
   if (init.lock !== undefined) void locks?.request(init.lock, () => host?.shutdown());
   if (watch !== undefined) reply(BEAT); // the tab watches from the first one
@@ -85,6 +84,9 @@ function serve(port: TabPort, init: WorkerInit, onEnd: () => void = () => {}): v
   'connect',
   (event: MessageEvent) => {
     const port = event.ports[0] as MessagePort;
+    // Each run of this script names itself to every port it gets (its life lock's name, drawn at
+    // start): a tab that hears a second name on its port knows its host died (WebKit bug 318873).
+    void alive.then(() => port.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply));
     port.addEventListener('message', (message: MessageEvent) => {
       const init = message.data as WorkerInit;
       if (init?.type === 'qq-host-init') serve(port, init);
@@ -107,6 +109,11 @@ function lead(lobby: string): void {
     joined.add(join.link);
     const ports = broadcastPorts(`${lobby}/${join.link}`, true);
     ports.reply.postMessage({ type: 'qq-joined' } satisfies WorkerReply, []);
+    // As to a SharedWorker's port: the tab waits on this worker's life lock (and learns from the
+    // leader tab when it stepped down).
+    void alive.then(() =>
+      ports.reply.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply, []),
+    );
     const { config, lock } = join;
     serve(ports.reply, { type: 'qq-host-init', config, lock, data: ports.data, control: ports.control }, () =>
       ports.close(),

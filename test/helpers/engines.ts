@@ -152,7 +152,7 @@ async function listening(port: number, child: ChildProcess): Promise<void> {
 }
 
 /** An X server on a display it picks itself (`-displayfd`), so that two never collide. */
-async function startXvfb(): Promise<{ display: string; stop(): void }> {
+export async function startXvfb(): Promise<{ display: string; stop(): void }> {
   const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
