@@ -6,7 +6,7 @@
  * browser closed meanwhile, in Chromium only (the engine whose cache keeps such a page, and the
  * one whose driver can turn the cache back on).
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tab } from '../helpers/engines.js';
 import { describeEngines, type PageSuite } from '../helpers/page-suite.js';
 import { settle, WAIT } from '../helpers/record.js';
@@ -48,41 +48,42 @@ const events = (page: Tab) => page.evaluate('window.events') as Promise<Array<Re
 const messages = (page: Tab, event = 'share') =>
   page.evaluate(`window.entries.filter((e) => e.event === ${JSON.stringify(event)}).map((e) => e.message)`);
 
-describeEngines('a shared socket that reconnects', (pages) => {
-  it('reconnects once for both tabs; each hears onReconnect and the new onOpen, and logs it', async () => {
-    const before = pages.server.log.accepted;
-    const a = await openPage(pages, '/echo');
-    const b = await openPage(pages, '/echo');
-    expect(pages.server.log.accepted - before).toBe(1);
-    // Each tab's log hears of the share's holders, from the shared worker.
-    await expect
-      .poll(() => messages(a), WAIT)
-      .toEqual(['the shared socket has 1 holder', 'the shared socket has 2 holders']);
-    await expect.poll(() => messages(b), WAIT).toEqual(['the shared socket has 2 holders']);
-    pages.server.dropAll();
-    const healed = [
-      { event: 'open' },
-      { event: 'reconnect', attempt: 1, code: 1006, errMsg: 'connection closed without a close frame' },
-      { event: 'open', reconnected: true, attempt: 1 },
-    ];
-    for (const page of [a, b]) await expect.poll(() => events(page), WAIT).toEqual(healed);
-    expect(pages.server.log.accepted - before).toBe(2); // one reconnect for both
-    for (const page of [a, b]) {
-      const reconnects = (await messages(page, 'reconnect')) as string[];
-      expect(reconnects).toEqual([`retry 1 in 1 ms: 1006 connection closed without a close frame`]);
-      expect(await messages(page, 'connect')).toEqual([`connect ${pages.server.url}/echo (shared)`]);
-    }
-    // Both still share it: a message from the server reaches both.
-    for (const socket of pages.server.sockets) socket.send('after');
-    for (const page of [a, b]) {
-      await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'after' });
-    }
-  });
+const reconnecting = (pages: PageSuite) =>
+  describe('a shared socket that reconnects', () => {
+    it('reconnects once for both tabs; each hears onReconnect and the new onOpen, and logs it', async () => {
+      const before = pages.server.log.accepted;
+      const a = await openPage(pages, '/echo');
+      const b = await openPage(pages, '/echo');
+      expect(pages.server.log.accepted - before).toBe(1);
+      // Each tab's log hears of the share's holders, from the shared worker.
+      await expect
+        .poll(() => messages(a), WAIT)
+        .toEqual(['the shared socket has 1 holder', 'the shared socket has 2 holders']);
+      await expect.poll(() => messages(b), WAIT).toEqual(['the shared socket has 2 holders']);
+      pages.server.dropAll();
+      const healed = [
+        { event: 'open' },
+        { event: 'reconnect', attempt: 1, code: 1006, errMsg: 'connection closed without a close frame' },
+        { event: 'open', reconnected: true, attempt: 1 },
+      ];
+      for (const page of [a, b]) await expect.poll(() => events(page), WAIT).toEqual(healed);
+      expect(pages.server.log.accepted - before).toBe(2); // one reconnect for both
+      for (const page of [a, b]) {
+        const reconnects = (await messages(page, 'reconnect')) as string[];
+        expect(reconnects).toEqual([`retry 1 in 1 ms: 1006 connection closed without a close frame`]);
+        expect(await messages(page, 'connect')).toEqual([`connect ${pages.server.url}/echo (shared)`]);
+      }
+      // Both still share it: a message from the server reaches both.
+      for (const socket of pages.server.sockets) socket.send('after');
+      for (const page of [a, b]) {
+        await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'after' });
+      }
+    });
 
-  it('shares a socket only between tasks that ask for the same reconnect and keepalive', async () => {
-    const before = pages.server.log.accepted;
-    const page = await openPage(pages, '/echo');
-    await page.evaluate(`(async () => {
+    it('shares a socket only between tasks that ask for the same reconnect and keepalive', async () => {
+      const before = pages.server.log.accepted;
+      const page = await openPage(pages, '/echo');
+      await page.evaluate(`(async () => {
       const url = ${JSON.stringify(`${pages.server.url}/echo`)};
       const opened = (t) => new Promise((resolve) => t.onOpen(resolve));
       const same = qq.connectSocket({ url, share: true, reconnect: ${FAST} });
@@ -90,37 +91,36 @@ describeEngines('a shared socket that reconnects', (pages) => {
       const probing = qq.connectSocket({ url, share: true, reconnect: ${FAST}, keepalive: { interval: 60000, timeout: 60000, message: 'ping' } });
       await Promise.all([opened(same), opened(plain), opened(probing)]);
     })()`);
-    // The page's task and `same` share one socket; `plain` and `probing` have their own.
-    expect(pages.server.log.accepted - before).toBe(3);
-  });
+      // The page's task and `same` share one socket; `plain` and `probing` have their own.
+      expect(pages.server.log.accepted - before).toBe(3);
+    });
 
-  it('keeps a task that joins a share during its outage CONNECTING until the socket opens again', async () => {
-    const page = await openPage(pages, '/echo', { reconnect: '{ minDelay: 3000, maxDelay: 3000, jitter: 0 }' });
-    pages.server.dropAll();
-    await expect.poll(async () => (await events(page)).length, WAIT).toBe(2);
-    await page.evaluate(`(() => {
+    it('keeps a task that joins a share during its outage CONNECTING until the socket opens again', async () => {
+      const page = await openPage(pages, '/echo', { reconnect: '{ minDelay: 3000, maxDelay: 3000, jitter: 0 }' });
+      pages.server.dropAll();
+      await expect.poll(async () => (await events(page)).length, WAIT).toBe(2);
+      await page.evaluate(`(() => {
       window.late = [];
       window.joiner = qq.connectSocket({ url: ${JSON.stringify(`${pages.server.url}/echo`)}, share: true, reconnect: { minDelay: 3000, maxDelay: 3000, jitter: 0 } });
       joiner.onOpen(() => late.push({ event: 'open', readyState: task.readyState }));
     })()`);
-    // Only absence can be checked here: an open from the socket that was lost would come at once.
-    await settle(300);
-    expect(await page.evaluate('[late, joiner.readyState]')).toEqual([[], 0]);
-    await expect.poll(() => page.evaluate('late'), WAIT).toEqual([{ event: 'open', readyState: 1 }]);
-    expect((await events(page)).at(-1)).toEqual({ event: 'open', reconnected: true, attempt: 1 });
+      // Only absence can be checked here: an open from the socket that was lost would come at once.
+      await settle(300);
+      expect(await page.evaluate('[late, joiner.readyState]')).toEqual([[], 0]);
+      await expect.poll(() => page.evaluate('late'), WAIT).toEqual([{ event: 'open', readyState: 1 }]);
+      expect((await events(page)).at(-1)).toEqual({ event: 'open', reconnected: true, attempt: 1 });
+    });
   });
-});
 
-/** Takes the tab off the network or back on (the describe blocks that call it run only where the driver can). */
+/** Takes the tab off the network or back on (the tests that call it run only where the driver can). */
 function setOffline(tab: Tab, offline: boolean): Promise<void> {
   if (tab.setOffline === undefined) throw new Error('this engine cannot take a page offline');
   return tab.setOffline(offline);
 }
 
-// Chromium and Firefox: WebKit's WebDriver cannot take a page offline.
-describeEngines(
-  'the page offline',
-  (pages) => {
+// Not in WebKit: its WebDriver cannot take a page offline.
+const offline = (pages: PageSuite) =>
+  describe.skipIf(pages.name === 'webkit')('the page offline', () => {
     it('holds the first attempt of a reconnecting task while offline', async () => {
       const page = await pages.newTab();
       await page.goto(`${pages.web.origin}/`);
@@ -230,9 +230,7 @@ describeEngines(
         ]);
       expect(await page.evaluate('calls')).toBe(3);
     });
-  },
-  { engines: ['chromium', 'firefox'] },
-);
+  });
 
 /**
  * Before a page goes into the cache: a second task without reconnect (its events in
@@ -252,9 +250,8 @@ async function beforeCache(pages: PageSuite, page: Tab): Promise<void> {
 // Chromium only: its back/forward cache keeps a page whose worker holds a WebSocket (and closes
 // the socket), which Playwright lets a test turn back on. Firefox's and WebKit's drivers leave
 // their caches as they are; whether they keep such a page is not tested here.
-describeEngines(
-  'a page restored from the back/forward cache',
-  (pages) => {
+const backForwardCache = (pages: PageSuite) =>
+  describe.runIf(pages.name === 'chromium')('a page restored from the back/forward cache', () => {
     it('reconnects a task with reconnect at once, and tells one without why its socket closed', async () => {
       const page = await openPage(pages, '/echo', {
         backend: 'worker',
@@ -334,6 +331,16 @@ describeEngines(
       await expect.poll(async () => (await events(page)).at(-1), WAIT).toEqual({ event: 'message', data: 'back' });
       expect(pages.server.log.accepted - before).toBe(3);
     });
+  });
+
+// One browser per engine for the file (Chromium's keeps the back/forward cache, which only the
+// tests that navigate meet).
+describeEngines(
+  'staying connected',
+  (pages) => {
+    reconnecting(pages);
+    offline(pages);
+    backForwardCache(pages);
   },
-  { engines: ['chromium'], launch: { backForwardCache: true } },
+  { launch: { backForwardCache: true } },
 );

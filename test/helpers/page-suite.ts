@@ -16,6 +16,7 @@ import {
   launchEngine,
   type Tab,
 } from './engines.js';
+import { settle } from './record.js';
 import { startWsServer, type TestServer } from './servers.js';
 
 export interface PageSuite {
@@ -51,6 +52,13 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
     const closing = context;
     context = undefined;
     await (await closing)?.close();
+    // The sockets of the test's tabs close with them, but not always before close() returns
+    // (WebKit ends a closed tab's shared worker a moment later): wait for them, so that none
+    // closes during the next test (which counts closes). One that outlives its tab is cut.
+    const ws = started(server);
+    for (let waited = 0; ws.log.open > 0 && waited < 10_000; waited += 20) await settle(20);
+    for (const socket of ws.sockets) socket.terminate();
+    await ws.closed(ws.log.accepted);
   });
   afterAll(async () => {
     await engine?.close();
