@@ -7,7 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromiumWithCache, type StaticServer, startStaticServer } from '../helpers/chromium.js';
+import { launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
 import { ENGINES, type Engine, engineMissing, launchEngine, type Tab } from '../helpers/engines.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
@@ -210,7 +210,7 @@ describe.each(available)('sharing: leader (%s)', (name) => {
 describe('sharing: leader and the back/forward cache (Chromium)', () => {
   let cached: Browser;
   beforeAll(async () => {
-    cached = await launchChromiumWithCache();
+    cached = await launchChromium({ backForwardCache: true });
   }, 60_000);
   afterAll(async () => {
     await cached?.close();

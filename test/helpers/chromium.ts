@@ -9,28 +9,20 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium-flags.mjs';
+import { INSECURE_HOST } from './engines.js';
+
+export { INSECURE_HOST };
 
 /**
- * A host name that resolves to 127.0.0.1 in the browsers launched here: a page served under it is
- * not a secure context (no Web Locks, no crypto.randomUUID), as on any plain http:// site.
+ * Chromium, where {@link INSECURE_HOST} resolves to 127.0.0.1. With `backForwardCache`, it keeps
+ * the back/forward cache, which Playwright turns off by default.
  */
-export const INSECURE_HOST = 'insecure.test';
-
-export function launchChromium(): Promise<Browser> {
+export function launchChromium({ backForwardCache = false }: { backForwardCache?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`],
-  });
-}
-
-/** Chromium as {@link launchChromium}, but keeping the back/forward cache (Playwright turns it off by default). */
-export function launchChromiumWithCache(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+    ...(backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
 }
 

@@ -10,10 +10,12 @@
  *   own (Xvfb) unless `QQ_WEBKIT_DISPLAY` names one.
  *
  * Every engine gets the same small interface: tabs that go to a URL and evaluate a script string
- * (an expression, awaited if it is a Promise) whose JSON-able value comes back.
+ * (an expression, awaited if it is a Promise) whose JSON-able value comes back, in browsing
+ * contexts that a test can start fresh and close as a whole.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { CHROMIUM } from './chromium-flags.mjs';
 
@@ -24,6 +26,23 @@ export interface Tab {
   goto(url: string): Promise<void>;
   /** Evaluates `script` (an expression) in the page; a Promise is awaited. The value must be JSON-able. */
   evaluate<T = unknown>(script: string): Promise<T>;
+  /** The previous page of the tab's history, once its document is there (from the back/forward cache if it was kept). */
+  back(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Takes the tab (Chromium: every tab of its context) off the network, or back on: the page sees
+   * `navigator.onLine` and the `offline`/`online` events. Chromium and Firefox; WebKit's WebDriver
+   * cannot (undefined there).
+   */
+  setOffline?(offline: boolean): Promise<void>;
+  /** Kills the tab's renderer process (and what runs in it) without a word. Chromium only (CDP). */
+  crash?(): Promise<void>;
+}
+
+/** Tabs that share workers, storage and locks with each other. */
+export interface BrowsingContext {
+  newTab(): Promise<Tab>;
+  /** Closes every tab of the context. */
   close(): Promise<void>;
 }
 
@@ -33,12 +52,34 @@ export interface Engine {
   version: string;
   /** A new tab of the same browser (same profile: its pages share workers, storage and locks). */
   newTab(): Promise<Tab>;
+  /**
+   * A fresh browsing context: in Chromium and Firefox an isolated one (a profile of its own, as a
+   * private window is), sharing nothing with the other tabs of the browser. WebKit's WebDriver
+   * (classic) has one profile per session: there it is a group of new tabs of that profile, and
+   * isolation comes only from closing them all (their shared workers end with them).
+   */
+  newContext(): Promise<BrowsingContext>;
   close(): Promise<void>;
 }
+
+/**
+ * A host name that resolves to 127.0.0.1 in every engine launched with `insecureHost`: a page
+ * served under it is not a secure context (no Web Locks, no crypto.randomUUID), as on any plain
+ * http:// site (127.0.0.1 and localhost are potentially trustworthy, so secure).
+ */
+export const INSECURE_HOST = 'insecure.test';
 
 export interface LaunchOptions {
   /** Accept any certificate (vitest's pages and the suite's `tls: true` peer). */
   acceptInsecureCerts?: boolean;
+  /**
+   * {@link INSECURE_HOST} resolves to 127.0.0.1: in Chromium by a host resolver rule (always), in
+   * Firefox by the pref `network.dns.localDomains`, in WebKit through an HTTP proxy of the
+   * adapter's own that forwards every request to 127.0.0.1 (MiniBrowser's `--proxy`).
+   */
+  insecureHost?: boolean;
+  /** Chromium: keep the back/forward cache, which Playwright turns off by default. */
+  backForwardCache?: boolean;
 }
 
 export const FIREFOX = '/usr/bin/firefox-esr';
@@ -79,19 +120,38 @@ export function launchEngine(name: EngineName, options: LaunchOptions = {}): Pro
 
 async function launchChromiumEngine(options: LaunchOptions): Promise<Engine> {
   const { launchChromium } = await import('./chromium.js');
-  const browser = await launchChromium();
-  const context = await browser.newContext({ ignoreHTTPSErrors: options.acceptInsecureCerts === true });
+  const browser = await launchChromium({ backForwardCache: options.backForwardCache });
+  const newContext = async (): Promise<BrowsingContext> => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: options.acceptInsecureCerts === true });
+    return {
+      newTab: async () => {
+        const page = await context.newPage();
+        return {
+          goto: async (url) => void (await page.goto(url, { timeout: 0 })),
+          evaluate: (script) => page.evaluate(script),
+          back: async () => {
+            await page.goBack({ waitUntil: 'commit', timeout: 0 });
+            await page.waitForFunction('document.readyState !== "loading"', undefined, { timeout: 0 });
+          },
+          close: () => page.close(),
+          setOffline: (offline) => context.setOffline(offline),
+          crash: async () => {
+            const cdp = await context.newCDPSession(page);
+            const crashed = new Promise((resolve) => page.once('crash', resolve));
+            void cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
+            await crashed;
+          },
+        };
+      },
+      close: () => context.close(),
+    };
+  };
+  const context = await newContext();
   return {
     name: 'chromium',
     version: `chromium/${browser.version()}`,
-    newTab: async () => {
-      const page = await context.newPage();
-      return {
-        goto: async (url) => void (await page.goto(url, { timeout: 0 })),
-        evaluate: (script) => page.evaluate(script),
-        close: () => page.close(),
-      };
-    },
+    newTab: () => context.newTab(),
+    newContext,
     close: () => browser.close(),
   };
 }
@@ -104,18 +164,34 @@ async function launchFirefox(options: LaunchOptions): Promise<Engine> {
     headless: true,
     acceptInsecureCerts: options.acceptInsecureCerts === true,
     // Nothing but loopback: no updates, telemetry or remote settings.
-    extraPrefsFirefox: { 'network.dns.disablePrefetch': true, 'network.prefetch-next': false },
+    extraPrefsFirefox: {
+      'network.dns.disablePrefetch': true,
+      'network.prefetch-next': false,
+      ...(options.insecureHost ? { 'network.dns.localDomains': INSECURE_HOST } : {}),
+    },
   });
+  type Opener = { newPage(): Promise<import('puppeteer-core').Page> };
+  const tabOf = async (opener: Opener): Promise<Tab> => {
+    const page = await opener.newPage();
+    return {
+      goto: async (url) => void (await page.goto(url, { timeout: 0 })),
+      evaluate: <T>(script: string) => page.evaluate(script) as Promise<T>,
+      back: async () => {
+        await page.goBack({ timeout: 0 });
+        await page.waitForFunction('document.readyState !== "loading"', { timeout: 0 });
+      },
+      close: () => page.close(),
+      setOffline: (offline) => page.setOfflineMode(offline),
+    };
+  };
   return {
     name: 'firefox',
     version: await browser.version(),
-    newTab: async () => {
-      const page = await browser.newPage();
-      return {
-        goto: async (url) => void (await page.goto(url, { timeout: 0 })),
-        evaluate: <T>(script: string) => page.evaluate(script) as Promise<T>,
-        close: () => page.close(),
-      };
+    newTab: () => tabOf(browser),
+    newContext: async () => {
+      // A BiDi user context: a container of its own (storage, workers, locks).
+      const context = await browser.createBrowserContext();
+      return { newTab: () => tabOf(context), close: () => context.close() };
     },
     close: () => browser.close(),
   };
@@ -171,10 +247,54 @@ export async function startXvfb(): Promise<{ display: string; stop(): void }> {
   return { display, stop: () => void xvfb.kill() };
 }
 
+/**
+ * An HTTP proxy on 127.0.0.1 that sends every request, whatever its host, to the same port on
+ * 127.0.0.1 (and tunnels CONNECT there too): how {@link INSECURE_HOST} reaches the suite's
+ * servers in WebKit, which has no host resolver rule or DNS pref for it.
+ */
+async function startLoopbackProxy(): Promise<{ url: string; stop(): void }> {
+  const proxy = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const upstream = http.request(
+      {
+        host: '127.0.0.1',
+        port: url.port || 80,
+        path: `${url.pathname}${url.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    const upstream = net.connect(Number(new URL(`http://${req.url}`).port), '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      client.pipe(upstream).pipe(client);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    stop: () => {
+      proxy.closeAllConnections();
+      proxy.close();
+    },
+  };
+}
+
 async function launchWebKit(options: LaunchOptions): Promise<Engine> {
   const { Builder } = await import('selenium-webdriver');
   const xvfb = process.env.QQ_WEBKIT_DISPLAY ? undefined : await startXvfb();
   const display = process.env.QQ_WEBKIT_DISPLAY ?? (xvfb?.display as string);
+  const proxy = options.insecureHost ? await startLoopbackProxy() : undefined;
   const port = await freePort();
   const driverProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`, '--host=127.0.0.1'], {
     stdio: 'ignore',
@@ -183,6 +303,7 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
   const stop = () => {
     driverProcess.kill();
     xvfb?.stop();
+    proxy?.stop();
   };
   let driver: import('selenium-webdriver').WebDriver;
   try {
@@ -192,7 +313,14 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
       .withCapabilities({
         browserName: 'MiniBrowser',
         acceptInsecureCerts: options.acceptInsecureCerts === true,
-        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+        'webkitgtk:browserOptions': {
+          binary: MINIBROWSER,
+          args: [
+            '--automation',
+            // Only the insecure host goes through the proxy: loopback by its address goes direct.
+            ...(proxy ? [`--proxy=${proxy.url}`, '--ignore-host=127.0.0.1', '--ignore-host=localhost'] : []),
+          ],
+        },
       })
       .build();
     // A script may take as long as the test lets it (the tests bound themselves).
@@ -216,49 +344,76 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
     queue = run.catch(() => {});
     return run;
   };
+  const openWindow = () =>
+    inTab(
+      () => current,
+      async () => {
+        await driver.switchTo().newWindow('tab');
+        current = await driver.getWindowHandle();
+        return current;
+      },
+    );
+  const readyAfter = async (tab: () => string, navigate: () => Promise<void>) => {
+    await inTab(tab, navigate);
+    while ((await inTab(tab, () => driver.executeScript('return document.readyState'))) === 'loading') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const tabOf = (handle: string): Tab => {
+    const tab = () => handle;
+    return {
+      goto: (url) => inTab(tab, () => driver.get(url)),
+      evaluate: async <T>(script: string) => {
+        const result = (await inTab(tab, () =>
+          driver.executeAsyncScript(
+            `const done = arguments[arguments.length - 1];
+             Promise.resolve().then(() => (${script})).then(
+               (value) => done({ value: value === undefined ? null : value }),
+               (error) => done({ error: String((error && error.stack) || error) }),
+             );`,
+          ),
+        )) as { value: T } | { error: string };
+        if ('error' in result) throw new Error(result.error);
+        return result.value;
+      },
+      back: () => readyAfter(tab, () => driver.navigate().back()),
+      close: () =>
+        inTab(tab, async () => {
+          await driver.close();
+          // Closing the last tab ends the session: then there is no other to go to.
+          const [other] = await driver.getAllWindowHandles().catch(() => []);
+          if (other !== undefined) {
+            await driver.switchTo().window(other);
+            current = other;
+          }
+        }),
+    };
+  };
+  /** The session's first window, handed to the first newTab(); a context's tabs are new windows beside it. */
   let first: string | undefined = current;
   return {
     name: 'webkit',
     version: `${capabilities.getBrowserName()}/${capabilities.getBrowserVersion()}`,
     newTab: async () => {
-      let handle = first as string;
-      if (first === undefined) {
-        handle = await inTab(
-          () => current,
-          async () => {
-            await driver.switchTo().newWindow('tab');
-            current = await driver.getWindowHandle();
-            return current;
-          },
-        );
-      }
+      const handle = first ?? (await openWindow());
       first = undefined;
-      const tab = () => handle;
+      return tabOf(handle);
+    },
+    newContext: async () => {
+      const tabs = new Set<Tab>();
       return {
-        goto: (url) => inTab(tab, () => driver.get(url)),
-        evaluate: async <T>(script: string) => {
-          const result = (await inTab(tab, () =>
-            driver.executeAsyncScript(
-              `const done = arguments[arguments.length - 1];
-               Promise.resolve().then(() => (${script})).then(
-                 (value) => done({ value: value === undefined ? null : value }),
-                 (error) => done({ error: String((error && error.stack) || error) }),
-               );`,
-            ),
-          )) as { value: T } | { error: string };
-          if ('error' in result) throw new Error(result.error);
-          return result.value;
+        newTab: async () => {
+          const tab = tabOf(await openWindow());
+          const close = tab.close;
+          tabs.add(tab);
+          tab.close = async () => {
+            if (tabs.delete(tab)) await close();
+          };
+          return tab;
         },
-        close: () =>
-          inTab(tab, async () => {
-            await driver.close();
-            // Closing the last tab ends the session: then there is no other to go to.
-            const [other] = await driver.getAllWindowHandles().catch(() => []);
-            if (other !== undefined) {
-              await driver.switchTo().window(other);
-              current = other;
-            }
-          }),
+        close: async () => {
+          for (const tab of [...tabs]) await tab.close();
+        },
       };
     },
     close: async () => {
