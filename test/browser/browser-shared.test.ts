@@ -327,7 +327,7 @@ const twoTabs = (pages: PageSuite) =>
     );
 
     it(
-      'falls back to the worker backend, with one warning, where SharedWorker is missing',
+      "with sharing: 'shared-worker', falls back to the worker backend, with one warning, where SharedWorker is missing ('auto' elects a leader: leader.test.ts)",
       async () => {
         const page = await pages.newTab();
         await page.goto(`${pages.web.origin}/`);
@@ -339,7 +339,7 @@ const twoTabs = (pages: PageSuite) =>
       const warn = console.warn;
       console.warn = (...args) => (warnings.push(args.join(' ')), warn.apply(console, args));
       const { createQQ } = await import('/dist/browser/index.js');
-      const qq = createQQ({ backend: 'shared' });
+      const qq = createQQ({ backend: 'shared', sharing: 'shared-worker' });
       const echo = async () => {
         const task = qq.connectSocket({ url: ${JSON.stringify(`${pages.server.url}/echo`)}, share: true });
         await new Promise((resolve) => task.onOpen(resolve));
