@@ -32,8 +32,17 @@ export interface Engine {
   /** The browser's own name for its version, e.g. `firefox/153.8.0`. */
   version: string;
   /** A new tab of the same browser (same profile: its pages share workers, storage and locks). */
-  newTab(): Promise<Tab>;
+  newTab(options?: TabOptions): Promise<Tab>;
   close(): Promise<void>;
+}
+
+export interface TabOptions {
+  /**
+   * In a window of its own: Firefox and WebKit show only one tab of a window (the others are
+   * hidden: no animation frames, throttled timers), Chromium (headless) every page. Tabs that must
+   * all be shown at once, as in windows side by side, take this.
+   */
+  window?: boolean;
 }
 
 export interface LaunchOptions {
@@ -109,8 +118,8 @@ async function launchFirefox(options: LaunchOptions): Promise<Engine> {
   return {
     name: 'firefox',
     version: await browser.version(),
-    newTab: async () => {
-      const page = await browser.newPage();
+    newTab: async (tabOptions) => {
+      const page = await browser.newPage(tabOptions?.window ? { type: 'window' } : undefined);
       return {
         goto: async (url) => void (await page.goto(url, { timeout: 0 })),
         evaluate: <T>(script: string) => page.evaluate(script) as Promise<T>,
@@ -220,13 +229,13 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
   return {
     name: 'webkit',
     version: `${capabilities.getBrowserName()}/${capabilities.getBrowserVersion()}`,
-    newTab: async () => {
+    newTab: async (tabOptions) => {
       let handle = first as string;
       if (first === undefined) {
         handle = await inTab(
           () => current,
           async () => {
-            await driver.switchTo().newWindow('tab');
+            await driver.switchTo().newWindow(tabOptions?.window ? 'window' : 'tab');
             current = await driver.getWindowHandle();
             return current;
           },
