@@ -11,5 +11,5 @@ if [ ! -x "$bin/node" ]; then
 fi
 version="$("$bin/node" --version)"
 echo "test-node-lts: the node project under Node $version"
-# The Playwright-driven files (test/browser/) test Chromium, not Node: the first pass runs them.
+# The files that drive browsers themselves (test/browser/) test the browsers, not Node: the first pass runs them.
 QQ_TEST_LABEL="node project, Node $version" PATH="$bin:$PATH" npx vitest run --project node --exclude 'test/browser/**'

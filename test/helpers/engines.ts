@@ -40,8 +40,17 @@ export interface Tab {
 }
 
 /** Tabs that share workers, storage and locks with each other. */
+export interface TabOptions {
+  /**
+   * In a window of its own: Firefox and WebKit show only one tab of a window (the others are
+   * hidden: no animation frames, throttled timers), Chromium (headless) every page. Tabs that must
+   * all be shown at once, as in windows side by side, take this.
+   */
+  window?: boolean;
+}
+
 export interface BrowsingContext {
-  newTab(): Promise<Tab>;
+  newTab(options?: TabOptions): Promise<Tab>;
   /** Closes every tab of the context. */
   close(): Promise<void>;
 }
@@ -51,7 +60,7 @@ export interface Engine {
   /** The browser's own name for its version, e.g. `firefox/153.8.0`. */
   version: string;
   /** A new tab of the same browser (same profile: its pages share workers, storage and locks). */
-  newTab(): Promise<Tab>;
+  newTab(options?: TabOptions): Promise<Tab>;
   /**
    * A fresh browsing context: in Chromium and Firefox an isolated one (a profile of its own, as a
    * private window is), sharing nothing with the other tabs of the browser. WebKit's WebDriver
@@ -170,9 +179,9 @@ async function launchFirefox(options: LaunchOptions): Promise<Engine> {
       ...(options.insecureHost ? { 'network.dns.localDomains': INSECURE_HOST } : {}),
     },
   });
-  type Opener = { newPage(): Promise<import('puppeteer-core').Page> };
-  const tabOf = async (opener: Opener): Promise<Tab> => {
-    const page = await opener.newPage();
+  type Opener = { newPage(options?: { type: 'window' }): Promise<import('puppeteer-core').Page> };
+  const tabOf = async (opener: Opener, tabOptions?: TabOptions): Promise<Tab> => {
+    const page = await opener.newPage(tabOptions?.window ? { type: 'window' } : undefined);
     return {
       goto: async (url) => void (await page.goto(url, { timeout: 0 })),
       evaluate: <T>(script: string) => page.evaluate(script) as Promise<T>,
@@ -187,11 +196,11 @@ async function launchFirefox(options: LaunchOptions): Promise<Engine> {
   return {
     name: 'firefox',
     version: await browser.version(),
-    newTab: () => tabOf(browser),
+    newTab: (tabOptions) => tabOf(browser, tabOptions),
     newContext: async () => {
       // A BiDi user context: a container of its own (storage, workers, locks).
       const context = await browser.createBrowserContext();
-      return { newTab: () => tabOf(context), close: () => context.close() };
+      return { newTab: (tabOptions) => tabOf(context, tabOptions), close: () => context.close() };
     },
     close: () => browser.close(),
   };
@@ -344,11 +353,11 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
     queue = run.catch(() => {});
     return run;
   };
-  const openWindow = () =>
+  const openWindow = (tabOptions?: TabOptions) =>
     inTab(
       () => current,
       async () => {
-        await driver.switchTo().newWindow('tab');
+        await driver.switchTo().newWindow(tabOptions?.window ? 'window' : 'tab');
         current = await driver.getWindowHandle();
         return current;
       },
@@ -394,16 +403,16 @@ async function launchWebKit(options: LaunchOptions): Promise<Engine> {
   return {
     name: 'webkit',
     version: `${capabilities.getBrowserName()}/${capabilities.getBrowserVersion()}`,
-    newTab: async () => {
-      const handle = first ?? (await openWindow());
+    newTab: async (tabOptions) => {
+      const handle = first ?? (await openWindow(tabOptions));
       first = undefined;
       return tabOf(handle);
     },
     newContext: async () => {
       const tabs = new Set<Tab>();
       return {
-        newTab: async () => {
-          const tab = tabOf(await openWindow());
+        newTab: async (tabOptions) => {
+          const tab = tabOf(await openWindow(tabOptions));
           const close = tab.close;
           tabs.add(tab);
           tab.close = async () => {
