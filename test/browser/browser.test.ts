@@ -68,7 +68,12 @@ const echoOnEachBackend = (
     backends = ['worker', 'shared', 'shared'],
     workerUrl,
     before = '',
-  }: { backends?: string[]; workerUrl?: string; before?: string } = {},
+  }: {
+    /** A backend, or options (logged as `backend/sharing`). */
+    backends?: Array<string | { backend: string; sharing: string }>;
+    workerUrl?: string;
+    before?: string;
+  } = {},
 ) => `(async () => {
   ${before}
   const { createQQ } = await import(${JSON.stringify(lib)});
@@ -84,8 +89,8 @@ const echoOnEachBackend = (
   });
   try {
     for (const backend of ${JSON.stringify(backends)}) {
-      const qq = createQQ({ backend });
-      await echo(qq, backend);
+      const qq = createQQ(typeof backend === 'string' ? { backend } : backend);
+      await echo(qq, typeof backend === 'string' ? backend : backend.backend + '/' + backend.sharing);
       await qq.destroy();
     }
     if (${JSON.stringify(workerUrl ?? null)} !== null) {
@@ -285,18 +290,22 @@ describeEachEngine('browser build', ({ name, engine, page: first }) => {
     },
   );
 
-  it('starts its host when the library comes from another origin (a CDN): shared falls back to worker, saying why', async () => {
+  it("starts its host when the library comes from another origin (a CDN): shared elects a leader; sharing: 'shared-worker' falls back to worker, saying why", async () => {
     // localhost is this server under another origin; a page may not start a worker from there.
     const cdn = web.origin.replace('127.0.0.1', 'localhost');
-    expect(await page.evaluate(echoOnEachBackend(`${cdn}/dist/browser/index.js`))).toEqual([
+    const sharedWorker = { backend: 'shared', sharing: 'shared-worker' };
+    const backends = ['worker', 'shared', sharedWorker, sharedWorker];
+    expect(await page.evaluate(echoOnEachBackend(`${cdn}/dist/browser/index.js`, { backends }))).toEqual([
       'worker',
+      { close: 1000 },
+      'shared', // sharing 'auto': a leader's worker, started as the worker backend's is
       { close: 1000 },
       {
         warn: `qq-socket-worker: a SharedWorker must come from the page's origin, and ${cdn}/dist/browser/shared-worker.js does not; using backend worker (serve shared-worker.js from this origin and pass workerUrl to share)`,
       },
-      'shared',
+      'shared/shared-worker',
       { close: 1000 },
-      'shared', // warned once
+      'shared/shared-worker', // warned once
       { close: 1000 },
     ]);
   });
