@@ -93,7 +93,8 @@ export const failureNote = (rows) => {
   const failed = rows.filter((r) => r.failed);
   if (failed.length === 0) return '';
   const messages = [...new Set(failed.map((r) => `\`${r.failed}\``))].join(', ');
-  return `✗: the task got \`onError\` (${messages}) in ${failed.map((r) => r.failedRuns).join('/')} of the runs of those rows; msgs/s counts what the page received over the whole run.`;
+  const runs = failed.reduce((sum, r) => sum + r.failedRuns, 0);
+  return `✗: the task got \`onError\` (${messages}) in ${runs} runs of these ${failed.length} rows; msgs/s counts what the page received before it.`;
 };
 
 /** The browser bench's tick table (bench/web.mjs), from its tick rows as bench/results.json keeps them. */

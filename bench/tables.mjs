@@ -57,13 +57,13 @@ function summary() {
   const book = row(results.rows, BOOK, 'qq thread + keyed stage');
   lines.push(['order book, keyed stage', `${fmt(book.ratio, 2)}× \`ws\``, `${fmt(book.cpuRatio, 2)}× \`ws\` + parse`]);
   const node = markdownTable(['Node, `thread`', 'messages a second', 'main-thread CPU a message'], lines);
-  const names = Object.keys(ENGINES);
+  const names = Object.keys(ENGINES).filter((name) => results.browser?.[name] !== undefined);
   const cells = BROWSER_SUMMARY.map((scenario) => [
     scenario,
     ...names.map((name) => {
       const r = row(engine(name).rows, scenario, 'worker', BUSY_MS);
       const native = row(engine(name).rows, scenario, 'native', BUSY_MS);
-      return `${fmt(r.ratio, 2)}×, ${fmt(r.fps)} fps (${fmt(native.fps)})`;
+      return `${fmt(r.ratio, 2)}×${r.failed ? ' ✗' : ''}, ${fmt(r.fps)} fps (${fmt(native.fps)})`;
     }),
   ]);
   cells.push([
@@ -71,11 +71,15 @@ function summary() {
     ...names.map((name) => {
       const ticks = row(engine(name).tickRows, TICKS, 'worker + keyed stage');
       const native = row(engine(name).tickRows, TICKS, 'native + parse');
-      return `${fmt(ticks.fps)} fps, p95 ${fmt(ticks.ageP95Ms)} ms (${fmt(native.fps)}, ${fmt(native.ageP95Ms)})`;
+      return `${fmt(ticks.fps)} fps, age ${fmt(ticks.ageP95Ms)} ms (${fmt(native.fps)}, ${fmt(native.ageP95Ms)})`;
     }),
   ]);
-  const browsers = markdownTable(['busy page, `worker` (native)', ...names.map(short)], cells);
-  return `${node}\n\n${browsers}`;
+  const browsers = markdownTable(['`worker` (native)', ...names.map(short)], cells);
+  const failed = names.some((name) =>
+    BROWSER_SUMMARY.some((sc) => row(engine(name).rows, sc, 'worker', BUSY_MS).failed),
+  );
+  const note = failed ? '\n\n✗: the page fell behind and was let go ([why](docs/performance.md#webkit)).' : '';
+  return `${node}\n\n${browsers}${note}`;
 }
 
 const machine = () => `Machine: ${results.machine}. Medians of ${results.runs} runs (stall: 1 run).`;
@@ -101,6 +105,8 @@ const PAGES = {
         [
           `browser-${name}`,
           () => {
+            if (results.browser?.[name] === undefined)
+              return `No run of ${ENGINES[name]} is recorded in bench/results.json.`;
             const note = failureNote(engine(name).rows);
             return `${browser(name)}\n\n${browserTable(engine(name).rows)}${note ? `\n\n${note}` : ''}`;
           },
@@ -108,7 +114,9 @@ const PAGES = {
         [
           `ticks-${name}`,
           () =>
-            `${browser(name)} Page busy ${engine(name).tickRows[0].busyMs} ms a frame.\n\n${tickTable(engine(name).tickRows)}`,
+            results.browser?.[name] === undefined
+              ? `No run of ${ENGINES[name]} is recorded in bench/results.json.`
+              : `${browser(name)} Page busy ${engine(name).tickRows[0].busyMs} ms a frame.\n\n${tickTable(engine(name).tickRows)}`,
         ],
       ]),
     ),

@@ -445,7 +445,8 @@ async function runEngine(name, page) {
   const results = [];
   let timer;
   const done = new Promise((resolve, reject) => {
-    const quiet = () => setTimeout(() => reject(new Error(`${name}: the bench page went quiet for 60 s`)), 60_000);
+    // Generous: in Firefox a page that worker messages keep busy may run its 2 s timer a minute late.
+    const quiet = () => setTimeout(() => reject(new Error(`${name}: the bench page went quiet for 180 s`)), 180_000);
     timer = quiet();
     onResult = (result) => {
       if (result.page !== page) return; // a page of an engine before, still closing
