@@ -7,11 +7,16 @@ export const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** `v` with thousands separators and `digits` decimals; '' for a figure a row does not have. */
+/**
+ * `v` with thousands separators and `digits` decimals; '' for a figure a row does not have, 'n/a'
+ * for one its engine cannot give (null: long tasks outside Chromium).
+ */
 export const fmt = (v, digits = 0) =>
   v === undefined
     ? ''
-    : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    : v === null
+      ? 'n/a'
+      : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** A Markdown table, its columns padded to line up. */
 export const markdownTable = (header, lines) => {
@@ -74,13 +79,22 @@ export const browserTable = (rows) => {
     r.scenario,
     r.busyMs,
     r.design,
-    fmt(r.msgsPerSec),
+    `${fmt(r.msgsPerSec)}${r.failed ? ' ✗' : ''}`,
     fmt(r.ratio, 2),
     fmt(r.fps, 1),
     fmt(r.longTasks),
     fmt(r.longestTaskMs),
   ]);
   return markdownTable(header, lines);
+};
+
+/** What the ✗ of the browser table means, for the rows that have one ('' when none). */
+export const failureNote = (rows) => {
+  const failed = rows.filter((r) => r.failed);
+  if (failed.length === 0) return '';
+  const messages = [...new Set(failed.map((r) => `\`${r.failed}\``))].join(', ');
+  const runs = failed.reduce((sum, r) => sum + r.failedRuns, 0);
+  return `✗: the task got \`onError\` (${messages}) in ${runs} runs of these ${failed.length} rows; msgs/s counts what the page received before it.`;
 };
 
 /** The browser bench's tick table (bench/web.mjs), from its tick rows as bench/results.json keeps them. */

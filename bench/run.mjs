@@ -1,5 +1,5 @@
 // `npm run bench`: every design side by side in one run, against a flood/echo server in its own
-// process on 127.0.0.1, then bench/web.mjs (the browser bench, where Chromium is installed).
+// process on 127.0.0.1, then bench/web.mjs (the browser bench, in every engine installed here).
 // Each design × scenario runs in a fresh process (its own peak RSS), with one warm-up and
 // `--runs` measured runs (default 5); figures are medians.
 //   npm run bench                        the tables
@@ -119,7 +119,7 @@ if (!args.only && !args.designs) {
   const webOut = `${args.out}.web.tmp`;
   const web = spawn(
     process.execPath,
-    [here('./web.mjs'), ...(args.json ? ['--json', '--nested', '--out', webOut] : [])],
+    [here('./web.mjs'), '--no-build', ...(args.json ? ['--json', '--nested', '--out', webOut] : [])],
     {
       stdio: 'inherit',
     },
@@ -131,7 +131,7 @@ if (!args.only && !args.designs) {
       browser = JSON.parse(readFileSync(webOut, 'utf8'));
       rmSync(webOut);
     } catch {
-      browser = undefined; // no Chromium here: the browser bench said so and wrote nothing
+      browser = undefined; // no browser here: the browser bench said so and wrote nothing
     }
   }
 }

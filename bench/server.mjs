@@ -1,5 +1,6 @@
 // The bench's peer, in its own process on 127.0.0.1: prints "PORT <n>", then serves
-//   /flood?size=<bytes>&kind=text|binary&count=<n>[&seq=1]  n pre-framed messages, written straight
+//   /flood?size=<bytes>&kind=text|binary&count=<n>[&seq=1][&ms=<n>]  n pre-framed messages (for at most
+//        ms milliseconds), written straight
 //        onto the socket as fast as TCP takes them (one cached chunk, so the server costs next to
 //        nothing: on two cores it must not take the CPU the client designs compete for). With
 //        seq=1 each carries its sequence number (binary: uint32 BE at byte 0; text: 10 digits).
@@ -48,9 +49,12 @@ async function flood(ws, url) {
   const kind = url.searchParams.get('kind');
   const count = Number(url.searchParams.get('count'));
   const seq = url.searchParams.get('seq') === '1';
+  // ms=<n>: stop sending after n ms (the socket stays open), so that a page whose timers the
+  // flood starves still gets to the end of its run.
+  const until = url.searchParams.has('ms') ? performance.now() + Number(url.searchParams.get('ms')) : Infinity;
   const socket = ws._socket;
   const perChunk = Math.max(1, Math.floor((256 * 1024) / (size + 14)));
-  for (let sent = 0; sent < count && !socket.destroyed; ) {
+  for (let sent = 0; sent < count && !socket.destroyed && performance.now() < until; ) {
     const n = Math.min(perChunk, count - sent);
     let bytes;
     if (seq) {

@@ -30,62 +30,125 @@
 // tasks, the age of the newest tick the page shows at each frame (server send time to render,
 // p50/p95), deliveries (values the page received) and batches (tasks that delivered them) a
 // second, and values skipped a second (replaced by a newer one of their symbol before delivery).
-//   npm run bench:web [-- --json] [-- --runs 5] [-- --seconds 2] [-- --sizes 16,1024] [-- --busy 0,12] [-- --designs native,worker]
-//                     [-- --ticks 5000,30000] [-- --tick-designs ...] [-- --tick-busy 12] [-- --only floods|ticks] [-- --cdp]
+//   npm run bench:web [-- --browser chromium,firefox,webkit] [-- --json] [-- --record] [-- --runs 5] [-- --seconds 2]
+//                     [-- --sizes 16,1024] [-- --busy 0,12] [-- --designs native,worker] [-- --ticks 5000,30000]
+//                     [-- --tick-designs ...] [-- --tick-busy 12] [-- --only floods|ticks] [-- --driven]
+//
+// Every engine: --browser (repeatable, or a comma list) names them; by default every one installed
+// here (engineMissing() of the suites' adapter). Each runs the same page, one engine after another,
+// opened with no client attached (bench/engines.mjs), or through the suites' adapter with --driven
+// (Chromium over CDP, Firefox over WebDriver BiDi, WebKit over WebDriver). Long tasks come from
+// PerformanceObserver's 'longtask' entries, which only Chromium has: elsewhere the column says n/a.
+// --json writes every engine's rows to --out; --record writes them into bench/results.json (each
+// engine's entry replaced, the rest kept), from which bench/tables.mjs writes the pages' tables.
+// Every argument is checked before anything starts (the build, the servers, a browser).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium-flags.mjs';
+import { ENGINES, engineMissing, engineVersion, openDriven, openPage } from './engines.mjs';
 import { browserTable, median, tickTable } from './report.mjs';
 
 const TICK_DESIGNS = ['native + parse', 'worker + parse', 'worker + keyed stage', 'reference worker'];
+const DESIGNS = ['native', 'bare worker', 'bare relay', 'worker', 'shared', 'bare shared'];
 const TICK_SYMBOLS = 10;
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean' },
-    out: { type: 'string', default: 'bench/results-web.json' },
-    runs: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '2' },
-    sizes: { type: 'string', default: '16,1024,65536' },
-    busy: { type: 'string', default: '0,12' },
-    designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
-    ticks: { type: 'string', default: '5000,30000' },
-    'tick-designs': { type: 'string', default: TICK_DESIGNS.join(',') },
-    'tick-busy': { type: 'string', default: '12' },
-    only: { type: 'string' },
-    cdp: { type: 'boolean' },
-  },
-  strict: false,
-});
-/** `--name`'s comma-separated numbers, each checked; a wrong one ends the bench with a message. */
-const numbers = (name, ok, what) => {
-  const values = String(args[name]).split(',').map(Number);
-  if (values.length === 0 || !values.every(ok)) {
-    console.error(`bench:web: --${name} must be ${what}, not '${args[name]}'`);
-    process.exit(2);
+/** A wrong argument ends the bench at once, before anything started. */
+const refuse = (message) => {
+  console.error(`bench:web: ${message}`);
+  process.exit(2);
+};
+let args;
+try {
+  // `--tick-busy -1` is a negative number, not an option: parseArgs would refuse it as ambiguous.
+  const argv = process.argv.slice(2);
+  for (let i = argv.length - 2; i >= 0; i--) {
+    if (/^--[^=]+$/.test(argv[i]) && /^-[\d.]/.test(argv[i + 1])) argv.splice(i, 2, `${argv[i]}=${argv[i + 1]}`);
   }
-  return values;
+  ({ values: args } = parseArgs({
+    args: argv,
+    options: {
+      browser: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      out: { type: 'string', default: 'bench/results-web.json' },
+      record: { type: 'boolean' },
+      runs: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '2' },
+      sizes: { type: 'string', default: '16,1024,65536' },
+      busy: { type: 'string', default: '0,12' },
+      designs: { type: 'string', default: 'native,bare worker,bare relay,worker,shared' },
+      ticks: { type: 'string', default: '5000,30000' },
+      'tick-designs': { type: 'string', default: TICK_DESIGNS.join(',') },
+      'tick-busy': { type: 'string', default: '12' },
+      only: { type: 'string' },
+      driven: { type: 'boolean' },
+      // Set by bench/run.mjs, which built the package already and prints where its JSON went.
+      nested: { type: 'boolean' },
+      'no-build': { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (error) {
+  refuse(`${error.message.split('\n').join(' ')} (see the usage at the top of bench/web.mjs)`);
+}
+/** `--name`'s comma-separated numbers, each checked. */
+const numbers = (name, ok, what) => {
+  const values = String(args[name])
+    .split(',')
+    .map((v) => (v.trim() === '' ? Number.NaN : Number(v)));
+  if (!values.every(ok)) refuse(`--${name} must be ${what}, not '${args[name]}'`);
+  return [...new Set(values)];
+};
+/** `--name`'s comma-separated names, each one of `known`. */
+const names = (name, known) => {
+  const values = String(args[name]).split(',');
+  for (const value of values) {
+    if (!known.includes(value)) refuse(`--${name}: no design '${value}' (${known.join(', ')})`);
+  }
+  return [...new Set(values)];
 };
 const sizes = numbers('sizes', (n) => Number.isInteger(n) && n >= 1, 'message sizes in bytes (16,1024,65536)');
-const busy = numbers('busy', (n) => Number.isFinite(n) && n >= 0, 'ms of page work a frame (0,12)');
-const [runs] = numbers('runs', (n) => Number.isInteger(n) && n >= 1, 'a count of runs');
-const [seconds] = numbers('seconds', (n) => Number.isFinite(n) && n > 0, 'seconds a run');
-const tickRates = numbers('ticks', (n) => Number.isInteger(n) && n >= 1, 'ticks a second (5000,30000)');
-const [tickBusy] = numbers('tick-busy', (n) => Number.isFinite(n) && n >= 0, 'ms of page work a frame (12)');
+const busy = numbers('busy', (n) => Number.isFinite(n) && n >= 0 && n <= 1000, 'ms of page work a frame (0,12)');
+const [runs] = numbers('runs', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'one count of runs (5)');
+const [seconds] = numbers('seconds', (n) => Number.isFinite(n) && n > 0 && n <= 600, 'one number of seconds a run (2)');
+const tickRates = numbers('ticks', (n) => Number.isInteger(n) && n >= 1 && n <= 1e6, 'ticks a second (5000,30000)');
+const tickBusyList = numbers(
+  'tick-busy',
+  (n) => Number.isFinite(n) && n >= 0 && n <= 1000,
+  'ms of page work a frame (12)',
+);
+for (const name of ['runs', 'seconds', 'tick-busy']) {
+  if (String(args[name]).includes(',')) refuse(`--${name} takes one number, not '${args[name]}'`);
+}
+const [tickBusy] = tickBusyList;
+const designs = names('designs', DESIGNS);
+const tickDesigns = names('tick-designs', TICK_DESIGNS);
 if (args.only !== undefined && !['floods', 'ticks'].includes(args.only)) {
-  console.error(`bench:web: --only must be floods or ticks, not '${args.only}'`);
-  process.exit(2);
+  refuse(`--only must be floods or ticks, not '${args.only}'`);
 }
 const runFloods = args.only !== 'ticks';
 const runTicks = args.only !== 'floods';
-if (!existsSync(CHROMIUM)) {
-  console.log(`bench:web: ${CHROMIUM} is not installed (apt-get install -y chromium); skipped`);
-  process.exit(0);
+if (args.record && (args.json || args.nested)) refuse('--record writes bench/results.json itself: not with --json');
+/** The engines to run: those named (each must be installed), or every one installed. */
+let browsers;
+if (args.browser === undefined) {
+  browsers = ENGINES.filter((name) => {
+    const missing = engineMissing(name);
+    if (missing) console.log(`bench:web: ${missing}; skipped`);
+    return !missing;
+  });
+  if (browsers.length === 0) process.exit(0);
+} else {
+  browsers = [...new Set(args.browser.flatMap((b) => b.split(',')))];
+  for (const name of browsers) {
+    if (!ENGINES.includes(name)) refuse(`--browser: no engine '${name}' (${ENGINES.join(', ')})`);
+    const missing = engineMissing(name);
+    if (missing) refuse(`--browser ${name}: ${missing}`);
+  }
 }
+if (!args['no-build']) execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const flood = spawn(process.execPath, [join(root, 'bench/server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -97,25 +160,29 @@ const wsPort = await new Promise((resolve) => {
 });
 /** The page runs every run itself (designs take turns run by run) and posts each result here. */
 const PAGE = () => `<!doctype html><title>bench</title><script type="module">
+// Long tasks: PerformanceObserver's 'longtask' entries exist in Chromium only (null elsewhere: n/a).
+const LONG_TASKS = (PerformanceObserver.supportedEntryTypes || []).includes('longtask');
+const LONGEST = (longTasks) => LONG_TASKS ? { longTasks: longTasks.length, longestTaskMs: Math.max(0, ...longTasks) } : { longTasks: null, longestTaskMs: null };
 const RUN = ${RUN};
 const TICK_RUN = ${TICK_RUN};
-const { wsPort, sizes, busy, runs, seconds, designs, ticks, tickDesigns, tickBusy, symbols } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+const { page, wsPort, sizes, busy, runs, seconds, designs, ticks, tickDesigns, tickBusy, symbols } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
 for (const rate of ticks) {
   const url = 'ws://127.0.0.1:' + wsPort + '/ticks?rate=' + rate + '&symbols=' + symbols;
   for (let i = 0; i < runs; i++) {
     for (const design of tickDesigns) {
       const result = await TICK_RUN({ design, url, seconds, work: tickBusy }).catch((error) => ({ error: String(error) }));
-      await fetch('/result', { method: 'POST', body: JSON.stringify({ rate, work: tickBusy, design, ...result }) });
+      await fetch('/result', { method: 'POST', body: JSON.stringify({ page, rate, work: tickBusy, design, ...result }) });
     }
   }
 }
 for (const work of busy) {
   for (const size of sizes) {
-    const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000';
+    // The server stops 3 s after a run should have ended: a page whose timers the flood starves ends its run then.
+    const url = 'ws://127.0.0.1:' + wsPort + '/flood?size=' + size + '&kind=binary&count=1000000000&ms=' + (seconds * 1000 + 3000);
     for (let i = 0; i < runs; i++) {
       for (const design of designs) {
         const result = await RUN({ design, url, seconds, work }).catch((error) => ({ error: String(error) }));
-        await fetch('/result', { method: 'POST', body: JSON.stringify({ size, work, design, ...result }) });
+        await fetch('/result', { method: 'POST', body: JSON.stringify({ page, size, work, design, ...result }) });
       }
     }
   }
@@ -158,6 +225,7 @@ const RUN = `async ({ design, url, seconds, work }) => {
   let received = 0;
   let close;
   let count = () => received;
+  let failed;
   const opened = new Promise((resolve) => {
     if (design === 'bare worker' || design === 'bare relay') {
       // bare worker: counts in the worker. bare relay: hands the page every message's
@@ -197,13 +265,15 @@ const RUN = `async ({ design, url, seconds, work }) => {
       const task = qq.connectSocket({ url });
       task.onOpen(resolve);
       task.onMessage(() => { received++; });
+      // A task that fails mid-run (e.g. the page let go for falling behind) says so in the results.
+      task.onError(({ errMsg }) => { failed ??= errMsg; });
       close = () => qq.destroy();
     }
   });
   await opened;
   const longTasks = [];
   const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
-  observer.observe({ type: 'longtask' });
+  if (LONG_TASKS) observer.observe({ type: 'longtask' });
   let frames = 0;
   let stop = false;
   const frame = () => {
@@ -220,7 +290,7 @@ const RUN = `async ({ design, url, seconds, work }) => {
   stop = true;
   observer.disconnect();
   await close();
-  return { msgsPerSec: got / elapsed, fps: frames / elapsed, longTasks: longTasks.length, longestTaskMs: Math.max(0, ...longTasks) };
+  return { msgsPerSec: got / elapsed, fps: frames / elapsed, elapsedS: elapsed, ...LONGEST(longTasks), ...(failed ? { failed } : {}) };
 }`;
 
 /**
@@ -310,7 +380,7 @@ const TICK_RUN = `async ({ design, url, seconds, work }) => {
   requestAnimationFrame(frame);
   while (newest === 0) await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  observer.observe({ type: 'longtask' });
+  if (LONG_TASKS) observer.observe({ type: 'longtask' });
   const first = { parsed, deliveries, batches, skipped };
   const start = performance.now();
   measuring = true;
@@ -326,8 +396,8 @@ const TICK_RUN = `async ({ design, url, seconds, work }) => {
   return {
     parsedPerSec: rate('parsed'),
     fps: frames / elapsed,
-    longTasks: longTasks.length,
-    longestTaskMs: Math.max(0, ...longTasks),
+    elapsedS: elapsed,
+    ...LONGEST(longTasks),
     ageP50Ms: at(0.5),
     ageP95Ms: at(0.95),
     deliveriesPerSec: rate('deliveries'),
@@ -337,136 +407,183 @@ const TICK_RUN = `async ({ design, url, seconds, work }) => {
   };
 }`;
 
-const designs = args.designs.split(',');
-const tickDesigns = args['tick-designs'].split(',');
-for (const design of tickDesigns) {
-  if (!TICK_DESIGNS.includes(design)) {
-    console.error(`bench:web: --tick-designs: no design '${design}' (${TICK_DESIGNS.join(', ')})`);
-    process.exit(2);
-  }
-}
 const floodRuns = runFloods ? busy.length * sizes.length * designs.length * runs : 0;
 const tickRuns = runTicks ? tickRates.length * tickDesigns.length * runs : 0;
 const expected = floodRuns + tickRuns;
-const version = String(execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }))
-  .split(' ')
-  .slice(0, 2)
-  .join(' ');
-const config = {
-  wsPort: Number(wsPort),
-  sizes: runFloods ? sizes : [],
-  busy: runFloods ? busy : [],
-  runs,
-  seconds,
-  designs,
-  ticks: runTicks ? tickRates : [],
-  tickDesigns,
-  tickBusy,
-  symbols: TICK_SYMBOLS,
-};
-const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
 
-/** Every run's result, as the page posts them; rejects when the page goes quiet. */
-const results = [];
-const done = new Promise((resolve, reject) => {
-  const quiet = () => setTimeout(() => reject(new Error('the bench page went quiet for 60 s')), 60_000);
-  let timer = quiet();
-  onResult = (result) => {
-    if (result.error !== undefined) return reject(new Error(`${result.design}: ${result.error}`));
-    results.push(result);
-    process.stderr.write('.');
-    clearTimeout(timer);
-    if (results.length === expected) resolve();
-    else timer = quiet();
-  };
-});
-let finish;
-if (args.cdp) {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  await (await browser.newPage()).goto(url);
-  finish = () => browser.close();
-} else {
-  const profile = mkdtempSync(join(tmpdir(), 'qq-bench-web-'));
-  // A process group of its own: Chromium's helpers (crashpad, zygotes) end with it.
-  const chrome = spawn(CHROMIUM, ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url], {
-    stdio: 'ignore',
-    detached: true,
-  });
-  finish = async () => {
-    const exited = new Promise((resolve) => chrome.once('exit', resolve));
-    try {
-      process.kill(-chrome.pid, 'SIGTERM');
-    } catch {
-      chrome.kill();
-    }
-    await exited;
-    // Helpers may still be writing to the profile as the browser exits.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
-  };
-}
-try {
-  await done;
-} finally {
-  process.stderr.write('\n');
+/** What is open now (the browser of the engine under way), closed on the way out, Ctrl-C too. */
+let open;
+const cleanUp = async () => {
   web.close();
   flood.kill();
-  await finish().catch((error) => console.error(`bench:web: cleaning up Chromium: ${error.message}`));
+  await open?.close().catch((error) => console.error(`bench:web: closing the browser: ${error.message}`));
+  open = undefined;
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    process.stderr.write(`\nbench:web: ${signal}: closing the browser and the servers\n`);
+    cleanUp().finally(() => process.exit(130));
+  });
 }
 
-const rows = [];
-for (const work of runFloods ? busy : []) {
-  for (const size of sizes) {
-    for (const design of designs) {
-      const runs = results.filter((r) => r.size === size && r.work === work && r.design === design);
-      rows.push({
-        scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
-        busyMs: work,
+/** One engine's whole run: the page opened in it, every result it posts. */
+async function runEngine(name, page) {
+  const config = {
+    page,
+    wsPort: Number(wsPort),
+    sizes: runFloods ? sizes : [],
+    busy: runFloods ? busy : [],
+    runs,
+    seconds,
+    designs,
+    ticks: runTicks ? tickRates : [],
+    tickDesigns,
+    tickBusy,
+    symbols: TICK_SYMBOLS,
+  };
+  const url = `${origin}/#${encodeURIComponent(JSON.stringify(config))}`;
+  const results = [];
+  let timer;
+  const done = new Promise((resolve, reject) => {
+    // Generous: in Firefox a page that worker messages keep busy may run its 2 s timer a minute late.
+    const quiet = () => setTimeout(() => reject(new Error(`${name}: the bench page went quiet for 180 s`)), 180_000);
+    timer = quiet();
+    onResult = (result) => {
+      if (result.page !== page) return; // a page of an engine before, still closing
+      if (result.error !== undefined) return reject(new Error(`${name}, ${result.design}: ${result.error}`));
+      results.push(result);
+      process.stderr.write('.');
+      clearTimeout(timer);
+      if (results.length === expected) resolve();
+      else timer = quiet();
+    };
+  });
+  done.catch(() => {}); // awaited below, or given up on while the browser is still opening
+  process.stderr.write(`${name}: `);
+  const version = engineVersion(name);
+  const opening = (args.driven ? openDriven : openPage)(name, url);
+  try {
+    // A driven page may not finish loading while the bench starves it: the results decide.
+    await Promise.race([opening, done]);
+    open = await opening;
+    await done;
+  } finally {
+    if (open === undefined) opening.then((o) => o.close()).catch(() => {});
+    clearTimeout(timer);
+    process.stderr.write('\n');
+    const closing = open;
+    open = undefined;
+    await closing?.close().catch((error) => console.error(`bench:web: closing ${name}: ${error.message}`));
+  }
+  return { version, results };
+}
+
+/** A row's failures: how many of its runs had an onError, and the first errMsg. */
+const failures = (runs) => {
+  const failed = runs.filter((r) => r.failed);
+  return failed.length === 0 ? {} : { failedRuns: failed.length, failed: failed[0].failed };
+};
+
+/** An engine's rows (medians over its runs), as bench/results.json keeps them. */
+function engineRows(results) {
+  const rows = [];
+  /** The median of a column; null where the engine has no such figure (long tasks). */
+  const med = (runs, name) => (runs.some((r) => r[name] === null) ? null : median(runs.map((r) => r[name])));
+  const longest = (runs) =>
+    runs.some((r) => r.longestTaskMs === null) ? null : Math.max(...runs.map((r) => r.longestTaskMs));
+  for (const work of runFloods ? busy : []) {
+    for (const size of sizes) {
+      for (const design of designs) {
+        const runs = results.filter((r) => r.size === size && r.work === work && r.design === design);
+        rows.push({
+          scenario: `recv ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} binary`,
+          busyMs: work,
+          design,
+          msgsPerSec: med(runs, 'msgsPerSec'),
+          fps: med(runs, 'fps'),
+          longTasks: med(runs, 'longTasks'),
+          longestTaskMs: longest(runs),
+          // Longer than --seconds where the page's timer fired late (a flood starving its timers).
+          elapsedS: med(runs, 'elapsedS'),
+          ...failures(runs),
+        });
+      }
+    }
+  }
+  for (const row of rows) {
+    if (row.failed) console.error(`bench:web: ${row.scenario}, busy ${row.busyMs}, ${row.design}: ${row.failed}`);
+    const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
+    row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
+  }
+  const tickRows = [];
+  for (const rate of runTicks ? tickRates : []) {
+    for (const design of tickDesigns) {
+      const runs = results.filter((r) => r.rate === rate && r.design === design);
+      tickRows.push({
+        scenario: `JSON ticks ${rate.toLocaleString('en-US')}/s, ${TICK_SYMBOLS} symbols`,
+        ticksPerSec: rate,
+        busyMs: tickBusy,
         design,
-        msgsPerSec: median(runs.map((r) => r.msgsPerSec)),
-        fps: median(runs.map((r) => r.fps)),
-        longTasks: median(runs.map((r) => r.longTasks)),
-        longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
+        parsedPerSec: med(runs, 'parsedPerSec'),
+        fps: med(runs, 'fps'),
+        longTasks: med(runs, 'longTasks'),
+        longestTaskMs: longest(runs),
+        ageP50Ms: med(runs, 'ageP50Ms'),
+        ageP95Ms: med(runs, 'ageP95Ms'),
+        deliveriesPerSec: med(runs, 'deliveriesPerSec'),
+        batchesPerSec: med(runs, 'batchesPerSec'),
+        skippedPerSec: med(runs, 'skippedPerSec'),
+        elapsedS: med(runs, 'elapsedS'),
       });
     }
   }
+  return { rows, tickRows };
 }
-const tickRows = [];
-for (const rate of runTicks ? tickRates : []) {
-  for (const design of tickDesigns) {
-    const runs = results.filter((r) => r.rate === rate && r.design === design);
-    const med = (name) => median(runs.map((r) => r[name]));
-    tickRows.push({
-      scenario: `JSON ticks ${rate.toLocaleString('en-US')}/s, ${TICK_SYMBOLS} symbols`,
-      ticksPerSec: rate,
-      busyMs: tickBusy,
-      design,
-      parsedPerSec: med('parsedPerSec'),
-      fps: med('fps'),
-      longTasks: med('longTasks'),
-      longestTaskMs: Math.max(...runs.map((r) => r.longestTaskMs)),
-      ageP50Ms: med('ageP50Ms'),
-      ageP95Ms: med('ageP95Ms'),
-      deliveriesPerSec: med('deliveriesPerSec'),
-      batchesPerSec: med('batchesPerSec'),
-      skippedPerSec: med('skippedPerSec'),
-    });
+
+const json = {};
+try {
+  for (const [i, name] of browsers.entries()) {
+    let run;
+    try {
+      run = await runEngine(name, i + 1);
+    } catch (error) {
+      // One engine's failure ends its run, not the others'; the exit code says so.
+      console.error(`bench:web: ${error.message}`);
+      process.exitCode = 1;
+      continue;
+    }
+    const { version, results } = run;
+    const entry = {
+      browser: version,
+      driven: Boolean(args.driven),
+      date: new Date().toISOString().slice(0, 10),
+      runs,
+      seconds,
+      ...engineRows(results),
+    };
+    json[name] = entry;
+    console.log(
+      `${version}, ${args.driven ? "driven by its automation client (the suites' adapter)" : 'no automation client attached'}, medians of ${runs} runs of ${seconds} s.\n`,
+    );
+    if (entry.rows.length > 0) console.log(browserTable(entry.rows));
+    if (entry.tickRows.length > 0) {
+      if (entry.rows.length > 0) console.log('');
+      console.log(tickTable(entry.tickRows));
+    }
+    console.log('');
   }
+} finally {
+  await cleanUp();
 }
-for (const row of rows) {
-  const native = rows.find((r) => r.scenario === row.scenario && r.busyMs === row.busyMs && r.design === 'native');
-  row.ratio = native === undefined ? Number.NaN : row.msgsPerSec / native.msgsPerSec;
-}
-console.log(
-  `${version}, headless, ${args.cdp ? 'under DevTools (Playwright)' : 'no DevTools attached'}, medians of ${args.runs} runs of ${args.seconds} s.\n`,
-);
-if (rows.length > 0) console.log(browserTable(rows));
-if (tickRows.length > 0) {
-  if (rows.length > 0) console.log('');
-  console.log(tickTable(tickRows));
-}
+
 if (args.json) {
-  const json = { browser: version, devtools: Boolean(args.cdp), rows, tickRows };
   writeFileSync(args.out, `${JSON.stringify(json, null, 2)}\n`);
-  if (!args.nested) console.log(`\nJSON: ${args.out}`);
+  if (!args.nested) console.log(`JSON: ${args.out}`);
+}
+if (args.record) {
+  const file = join(root, 'bench/results.json');
+  const recorded = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  recorded.browser = { ...recorded.browser, ...json };
+  writeFileSync(file, `${JSON.stringify(recorded, null, 2)}\n`);
+  console.log(`bench/results.json: ${Object.keys(json).join(', ')} recorded (node bench/tables.mjs writes the pages)`);
 }
