@@ -367,7 +367,11 @@ export interface TabGone {
 export type WorkerReply =
   | { type: 'qq-host-ended' }
   | { type: 'qq-host-refused'; reason: string }
-  /** Shared host: the Web Lock it holds for its life; a tab waiting on it learns when it died. */
+  /**
+   * Shared host: the Web Lock it holds for its life (where there are Web Locks), which a tab waits
+   * on to learn when it died; sent on every port at connect, it also names this run of the script,
+   * so a tab that hears another name knows its host died (WebKit 318873).
+   */
   | { type: 'qq-host-alive'; lock: string }
   /** Shared host, a tab without Web Locks: answered at once (heartbeat.ts). */
   | Beat
