@@ -57,7 +57,9 @@ const webSocket: SocketFactory = (frame, config, handlers) => {
   };
   // The browser's error event carries no reason; say what we know.
   ws.onerror = () => handlers.error(opened ? 'WebSocket error' : `WebSocket connection to '${frame.url}' failed`);
-  ws.onclose = (event: CloseEvent) => handlers.close(event.code, event.reason);
+  // Firefox closes a connection whose TLS handshake failed (an untrusted certificate) with 1015,
+  // a code never sent in a frame; Chromium and WebKit say 1006, as Node does: no frame came.
+  ws.onclose = (event: CloseEvent) => handlers.close(event.code === 1015 ? 1006 : event.code, event.reason);
   // The browser takes a send at once and writes it later: what it still holds is reported as
   // part of the task's bufferedAmount (with the send's acknowledgement, so the bytes never drop
   // out of it in between), then polled until it is 0 again.
