@@ -563,7 +563,8 @@ describeEachEngine('browser build', ({ name, engine, page: first }) => {
         window.held = new SharedWorker('/dist/browser/shared-worker.js', { type: 'module', name: 'qq-socket-worker' });
         const data = new MessageChannel();
         const control = new MessageChannel();
-        held.port.onmessage = (event) => resolve(event.data);
+        // (The worker names its run first, on every port: qq-host-alive.)
+        held.port.onmessage = (event) => event.data.type !== 'qq-host-alive' && resolve(event.data);
         held.port.postMessage(
           { type: 'qq-host-init', config: { protocolVersion: ${PROTOCOL_VERSION}, maxPayload: 1, tls: undefined }, data: data.port2, control: control.port2 },
           [data.port2, control.port2],
