@@ -37,6 +37,8 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
   let web: StaticServer | undefined;
   let server: TestServer | undefined;
   let context: Promise<BrowsingContext> | undefined;
+  /** WebKit: the session's first tab, kept to look at the origin's locks between tests. */
+  let probe: Tab | undefined;
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error(`the ${name} page suite has not started`);
     return value;
@@ -52,6 +54,15 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
     const closing = context;
     context = undefined;
     await (await closing)?.close();
+    // WebKit's contexts share one profile, and it ends a closed tab's shared worker a moment
+    // later: a tab of the next test could join the dying one by its name. Wait until no shared
+    // host holds its life lock (seen from the session's first tab, on the pages' origin).
+    if (name === 'webkit') {
+      probe ??= await started(engine).newTab();
+      await probe.goto(`${started(web).origin}/`);
+      const hosts = `navigator.locks.query().then((q) => q.held.filter((l) => l.name.startsWith('qq-socket-worker:host:')).length)`;
+      for (let waited = 0; (await probe.evaluate<number>(hosts)) > 0 && waited < 10_000; waited += 50) await settle(50);
+    }
     // The sockets of the test's tabs close with them, but not always before close() returns
     // (WebKit ends a closed tab's shared worker a moment later): wait for them, so that none
     // closes during the next test (which counts closes). One that outlives its tab is cut.
