@@ -11,5 +11,7 @@ if [ ! -x "$bin/node" ]; then
 fi
 version="$("$bin/node" --version)"
 echo "test-node-lts: the node project under Node $version"
-# The files that drive browsers themselves (test/browser/) test the browsers, not Node: the first pass runs them.
-QQ_TEST_LABEL="node project, Node $version" PATH="$bin:$PATH" npx vitest run --project node --exclude 'test/browser/**'
+# The files that drive browsers themselves (test/browser/) test the browsers, not Node: the first
+# pass runs them. QQ_NODE_ONLY leaves them out (vitest.config.ts: a CLI --exclude does not reach a
+# project's own exclude list, so they ran twice).
+QQ_NODE_ONLY=1 QQ_TEST_LABEL="node project, Node $version" PATH="$bin:$PATH" npx vitest run --project node
