@@ -10,7 +10,6 @@
 import { broadcastPorts } from '../shared/broadcast-ports.js';
 import { hostDeath } from '../shared/errors.js';
 import {
-  type HostConfig,
   type LeadInit,
   type LobbyMessage,
   type Port,
@@ -56,26 +55,20 @@ export function leaderUnavailable(): string | undefined {
   return undefined;
 }
 
-interface Election {
-  lobby: string;
-}
-
-/** This page's candidacies, one per shared-worker.js URL (another URL is another build's). */
-const elections = new Map<string, Election>();
+/** This page's candidacies: their lobbies, one per shared-worker.js URL (another URL is another build's). */
+const candidacies = new Set<string>();
 
 /**
  * Makes this page a candidate for leader of the tabs that start `url`: it waits in the lock's
  * queue and, once first, starts the shared host in a dedicated worker. It steps down on pagehide
  * (a cached page's worker is frozen with it) and stands again on pageshow.
  */
-function candidacy(url: URL): Election {
+function candidacy(url: URL): string {
   const lobby = `qq-socket-worker/${PROTOCOL_VERSION}/${url.href}`;
-  const known = elections.get(lobby);
-  if (known !== undefined) return known;
-  const election: Election = { lobby };
-  elections.set(lobby, election);
+  if (candidacies.has(lobby)) return lobby;
+  candidacies.add(lobby);
   const locks = webLocks();
-  if (locks === undefined) return election;
+  if (locks === undefined) return lobby;
   /** Ends this candidacy: the queue's place, or the lead (its worker). */
   let stepDown: (() => void) | undefined;
   const stand = () => {
@@ -108,7 +101,7 @@ function candidacy(url: URL): Election {
   scope.addEventListener?.('pageshow', (event: PageTransitionEvent) => {
     if (event.persisted && stepDown === undefined) stand();
   });
-  return election;
+  return lobby;
 }
 
 /**
@@ -168,7 +161,7 @@ function leadUntil(url: URL, lobby: string, done: () => void): () => void {
 
 /** The route to the leader's host: a join on the lobby, then the link's own channel. */
 export function leaderRoute(url: URL): SharedRoute {
-  const { lobby } = candidacy(url);
+  const lobby = candidacy(url);
   const link = randomId();
   const ports = broadcastPorts(`${lobby}/${link}`, false);
   const hall = new BroadcastChannel(lobby);
@@ -208,7 +201,7 @@ export function leaderRoute(url: URL): SharedRoute {
     control: ports.control,
     died: hostDeath.leaderGone(),
     start(init: TabInit) {
-      join = { type: 'qq-join', link, config: init.config as HostConfig, lock: init.lock as string };
+      join = { type: 'qq-join', link, config: init.config, lock: init.lock as string };
       ask();
     },
     watch(fail) {
