@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createQQ, type QQ, type QQOptions } from 'qq-socket-worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HIGH_WATER_ITEMS } from '../src/worker/flow-control.js';
 import { expectWholeBook, type Got, MODULE, pipelineSuite, watch } from './conformance/pipelines.js';
 import { nodeRuntime } from './helpers/node-peers.js';
 import { WAIT } from './helpers/record.js';
@@ -75,17 +76,28 @@ describe.each(['inline', 'thread'] as const)('pipelines in Node (%s)', (backend)
   it('keeps flow control for unkeyed values: a slow page pauses the socket, and loses nothing', async () => {
     const qq = make();
     const n = 40_000;
-    const task = qq.connectSocket({ url: `${python.url}/burst/${n}`, pipeline: 'numbered' });
+    // On `thread` the host reads on while this thread is busy. The page stalls on its first value
+    // until the stage has emitted one value past the window (nothing credited meanwhile), so the
+    // window must engage, however fast this machine or the server. `inline`'s host is this thread:
+    // it cannot read while the page stalls, so there the page only runs slowly.
+    const marker = join(scratch, `numbered-${backend}`);
+    const markAt = HIGH_WATER_ITEMS + 1;
+    const task = qq.connectSocket({
+      url: `${python.url}/burst/${n}?marker=${encodeURIComponent(marker)}&markAt=${markAt}`,
+      pipeline: 'numbered',
+    });
     let next = 0;
     let outOfOrder = 0;
     task.onMessage(({ data }) => {
       if ((data as { n: number }).n !== next++) outOfOrder++;
-      const until = performance.now() + 0.02; // a page slower than the feed
+      if (next === 1 && backend === 'thread') {
+        while (!existsSync(marker));
+      }
+      const until = performance.now() + 0.02; // a page slower than the feed, most of the time
       while (performance.now() < until);
     });
     await vi.waitFor(() => expect(next).toBe(n), WAIT);
     expect(outOfOrder).toBe(0);
-    // On `thread` the host reads on while this thread is busy: the window must engage.
     if (backend === 'thread') expect((await qq.stats()).host?.pauses).toBeGreaterThan(0);
     task.close();
   });

@@ -3,9 +3,14 @@
  * start again on the same port, refuse, close with final codes, or go silent: reconnect with
  * backoff, the send queue, credentials per attempt, keepalive, and a host that dies.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createQQ, type QQ, type QQOptions, type SocketTask } from 'qq-socket-worker';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { HIGH_WATER_ITEMS } from '../src/worker/flow-control.js';
+import { MODULE } from './conformance/pipelines.js';
 import { callbacks, settle, WAIT } from './helpers/record.js';
 import { closedPort, startPythonServer, startWsServer, type TestServer } from './helpers/servers.js';
 
@@ -817,18 +822,28 @@ describe('a host that dies under a reconnecting task (thread)', () => {
   it('keeps a keepalive socket that flow control paused for a page behind', async () => {
     // The server in a process of its own (python3-websockets): this thread is the slow page.
     const python = await startPythonServer();
-    const qq = createQQ({ backend: 'thread' });
+    // A pipeline stage tells when the host has put one value past the window in flight: from
+    // then on the socket is paused until this thread takes its first batch, whatever the speeds.
+    const scratch = mkdtempSync(join(tmpdir(), 'qq-keepalive-'));
+    const marker = join(scratch, 'paused');
+    const qq = createQQ({ backend: 'thread', pipeline: MODULE });
     try {
-      const n = 60_000;
-      const task = qq.connectSocket({ url: `${python.url}/burst/${n}`, keepalive: { interval: 100, timeout: 200 } });
+      const n = 40_000;
+      const keepalive = { interval: 100, timeout: 200 };
+      const task = qq.connectSocket({
+        url: `${python.url}/burst/${n}?marker=${encodeURIComponent(marker)}&markAt=${HIGH_WATER_ITEMS + 1}`,
+        pipeline: 'numbered',
+        keepalive,
+      });
       const w = watch(task);
       let got = 0;
       task.onMessage(() => {
-        // The page falls behind for far longer than interval + timeout at a time (flow control
-        // pauses the socket for 0.5-0.8 s here): the server is silent only to a socket that does
-        // not read.
         got++;
-        const until = performance.now() + 0.03;
+        if (got !== 1) return;
+        // The page falls behind: paused, then for three times interval + timeout more. The server
+        // is silent only to a socket that does not read; keepalive must not take it for dead.
+        while (!existsSync(marker));
+        const until = performance.now() + 3 * (keepalive.interval + keepalive.timeout);
         while (performance.now() < until);
       });
       await vi.waitFor(() => expect(got).toBe(n), WAIT);
@@ -840,6 +855,7 @@ describe('a host that dies under a reconnecting task (thread)', () => {
     } finally {
       await qq.destroy();
       await python.close();
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 
