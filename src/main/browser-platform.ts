@@ -6,11 +6,13 @@
  */
 import { hostDeath, NO_WORKERS } from '../shared/errors.js';
 import { BEAT, isBeat, type Watch, watchPeer } from '../shared/heartbeat.js';
+import { lanes } from '../shared/lanes.js';
 import {
   type HostConfig,
+  type LanesInit,
+  type Port,
   PROTOCOL_VERSION,
   type TabMessage,
-  type WorkerInit,
   type WorkerReply,
 } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
@@ -19,7 +21,7 @@ import { webLocks } from '../shared/web-locks.js';
 import { browserSocketFactory } from '../worker/browser-socket.js';
 import { coalescing } from '../worker/run-host.js';
 import type { HostLink } from './client.js';
-import { leaderRoute, leaderUnavailable, type SharedRoute, type TabInit } from './leader.js';
+import { leaderRoute, leaderUnavailable, type SharedRoute } from './leader.js';
 import { inlineLink, linkPorts } from './link.js';
 import type { LinkOptions, Platform } from './platform.js';
 import {
@@ -34,8 +36,9 @@ import {
 
 function workerLink(config: HostConfig, url: URL): HostLink {
   const worker = startWorker(url);
-  const data = new MessageChannel();
-  const control = new MessageChannel();
+  // Data and control are lanes of the worker's own channel, not MessageChannels (lanes.ts).
+  const { ports, close } = lanes(worker, 2);
+  const [data, control] = ports as [Port, Port];
   const ended = new Promise<void>((resolve, reject) => {
     worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
       if (event.data?.type === 'qq-host-ended') resolve();
@@ -48,9 +51,12 @@ function workerLink(config: HostConfig, url: URL): HostLink {
     });
   });
   ended.catch(() => {}); // the client reports it
-  const init: WorkerInit = { type: 'qq-host-init', config, data: data.port2, control: control.port2 };
-  worker.postMessage(init, [data.port2, control.port2]);
-  return linkPorts(data.port1, control.port1, ended, () => worker.terminate());
+  const init: LanesInit = { type: 'qq-host-init', config };
+  worker.postMessage(init);
+  return linkPorts(data, control, ended, () => {
+    close();
+    worker.terminate();
+  });
 }
 
 /** Why a SharedWorker cannot serve this page (so that it runs as `worker`, with one warning), or undefined. */
@@ -73,19 +79,30 @@ const warnOnce = (text: string): void => {
 };
 
 /**
+ * WebKit (Safari, WebKitGTK), by its vendor string (Chromium's and Firefox's differ). Its
+ * SharedWorker's ports carry a socket flood's batches seconds late, or not until the flood ends,
+ * so that a page keeping up is let go as fallen behind (docs/browsers.md "Differences per
+ * engine"); and it re-runs a shared worker's script under live ports (WebKit 318873).
+ */
+const isWebKit = (): boolean =>
+  (globalThis as { navigator?: { vendor?: string } }).navigator?.vendor === 'Apple Computer, Inc.';
+
+/**
  * The `shared` backend: a host in the origin's SharedWorker (`sharing: 'shared-worker'`), or in
  * the leader tab's worker (`'leader'`); `'auto'` takes the SharedWorker where it can serve this
- * page. Where neither can, a host of the tab's own (`worker`), with one warning saying why.
+ * page, except in WebKit, where it takes a leader first. Where neither can, a host of the tab's
+ * own (`worker`), with one warning saying why.
  */
 function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, options: LinkOptions): HostLink {
   const { sharing, heartbeat } = options;
+  const noLeader = sharing === 'shared-worker' ? undefined : leaderUnavailable();
+  const leader = () => tabLink(leaderRoute(urls.shared), config, heartbeat);
+  if (sharing !== 'shared-worker' && noLeader === undefined && (sharing === 'leader' || isWebKit())) return leader();
   const noSharedWorker = sharing === 'leader' ? undefined : sharedFallback(urls.shared);
   if (sharing !== 'leader' && noSharedWorker === undefined) {
     return tabLink(sharedWorkerRoute(urls.shared), config, heartbeat);
   }
-  const noLeader = sharing === 'shared-worker' ? undefined : leaderUnavailable();
-  if (sharing !== 'shared-worker' && noLeader === undefined)
-    return tabLink(leaderRoute(urls.shared), config, heartbeat);
+  if (sharing === 'auto' && noLeader === undefined) return leader();
   // Neither: where the app asked for a SharedWorker (or a leader would not do either), why not the
   // SharedWorker; where it asked for a leader, why not that.
   warnOnce(noSharedWorker ?? `${noLeader}, which sharing 'leader' needs; using backend worker`);
@@ -171,7 +188,7 @@ function tabLink(route: SharedRoute, config: HostConfig, heartbeat: number): Hos
   void ended.then(finish, finish);
   ended.catch(() => {}); // the client reports it
   port.start();
-  const init: TabInit = { type: 'qq-host-init', config, lock };
+  const init: LanesInit = { type: 'qq-host-init', config, lock };
   if (locks === undefined) {
     if (heartbeat > 0) init.heartbeat = heartbeat;
     route.start(init);
@@ -245,6 +262,9 @@ export const browserPlatform: Platform = {
     schedule ??= afterTurn();
     schedule(fn);
   },
+  // Past a frame's length: where the end of a turn merely waits behind a busy page, the batches
+  // wait behind it too.
+  lateTurnMs: 8,
   releaseIdle: async () => {},
   threads: () => workers,
   workerUrl: {

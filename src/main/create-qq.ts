@@ -168,7 +168,7 @@ class QQInstance implements TaskOwner {
     } catch (error) {
       link = failedLink(String((error as Error)?.message ?? error)); // never a throw from connectSocket
     }
-    const client = new HostClient(link, this.#platform.schedule, this.#log);
+    const client = new HostClient(link, this.#platform.schedule, this.#log, this.#platform.lateTurnMs);
     this.#client = client;
     // The page's life (browsers): offline and online, and the back/forward cache.
     this.#unwatchPage ??= this.#platform.watchPage?.((event) => {

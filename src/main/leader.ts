@@ -10,11 +10,11 @@
 import { broadcastPorts } from '../shared/broadcast-ports.js';
 import { hostDeath } from '../shared/errors.js';
 import {
+  type LanesInit,
   type LeadInit,
   type LobbyMessage,
   type Port,
   PROTOCOL_VERSION,
-  type WorkerInit,
   type WorkerReply,
 } from '../shared/protocol.js';
 import { randomId } from '../shared/random-id.js';
@@ -23,7 +23,6 @@ import { webLocks } from '../shared/web-locks.js';
 import { hasWorkers, isCrossOriginIsolated, isOpaqueOrigin, startWorker } from './worker-scripts.js';
 
 /** What a tab sends to start its host in a shared one, before the ports its route adds. */
-export type TabInit = Omit<WorkerInit, 'data' | 'control'>;
 
 /** How a tab reaches a host that serves every tab: a SharedWorker's port, or the leader's channels. */
 export interface SharedRoute {
@@ -32,7 +31,7 @@ export interface SharedRoute {
   data: Port;
   control: Port;
   /** Asks for the tab's host (the tab holds its life lock by then). */
-  start(init: TabInit): void;
+  start(init: LanesInit): void;
   /** Hooks the route's own failures to the link's end. */
   watch(fail: (error: Error) => void): void;
   /** Why the tab's tasks end when the host's life lock comes free. */
@@ -200,7 +199,7 @@ export function leaderRoute(url: URL): SharedRoute {
     data: ports.data,
     control: ports.control,
     died: hostDeath.leaderGone(),
-    start(init: TabInit) {
+    start(init: LanesInit) {
       join = { type: 'qq-join', link, config: init.config, lock: init.lock as string };
       ask();
     },

@@ -24,6 +24,13 @@ export interface Platform {
   link(config: HostConfig, options: LinkOptions): HostLink;
   /** Runs a function after the current turn: where flow-control credit is returned from. */
   schedule: TurnScheduler;
+  /**
+   * Where `schedule` can be starved: a batch that comes this many ms after the end of a turn was
+   * scheduled, and it has not run, ends that turn itself (browsers: WebKit runs a flood of port
+   * messages ahead of MessageChannel posts and timers, for as long as the flood lasts). Undefined
+   * where it cannot be (Node runs setImmediate after every poll phase).
+   */
+  lateTurnMs?: number;
   /** After destroy(): ends what idle hosts leave behind (Node: idle pool threads). */
   releaseIdle(): Promise<void>;
   /** Host threads alive in this process (diagnostics and leak tests). */

@@ -16,7 +16,7 @@ import type { NoProxy } from './no-proxy.js';
 import type { LogEntry, LogLevel, TlsConfig } from './types.js';
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Options the facade hands the host when it starts. */
 export interface HostConfig {
@@ -349,6 +349,12 @@ export interface WorkerInit extends HostInit {
    */
   heartbeat?: number;
 }
+
+/**
+ * A {@link WorkerInit} whose data and control ports are lanes (lanes.ts) of the channel that
+ * carries it: a dedicated worker's own (lanes 0 and 1), or a leader link's BroadcastChannel.
+ */
+export type LanesInit = Omit<WorkerInit, 'data' | 'control'>;
 
 /** A beat, or its answer, on the port a tab started its shared host with (heartbeat.ts). */
 export interface Beat {

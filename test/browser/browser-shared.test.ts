@@ -412,7 +412,10 @@ const fallingBehind = (pages: PageSuite) =>
         record: `data.byteLength === ${SIZE} ? new DataView(data).getUint32(0) : -1`,
       });
 
-    it(
+    // Not in WebKit: it may go on dispatching a dedicated worker's own messages (which carry the
+    // `worker` backend's batches) to a page blocked in a synchronous XMLHttpRequest, so the page
+    // is not held there (seen: every message taken, no error, in one run of two).
+    it.skipIf(pages.name === 'webkit')(
       'worker backend: its task is failed once 128 MiB wait for it, and the socket closes',
       async () => {
         const closed = pages.server.log.closes.length;
@@ -456,8 +459,37 @@ const fallingBehind = (pages: PageSuite) =>
     );
   });
 
-// One browser per engine for the file: both groups run in it.
+const keepingUp = (pages: PageSuite) =>
+  describe('a page that keeps up with a flood', () => {
+    const { openPage } = helpers(pages);
+    // More than the 128 MiB a page may fall behind by, as fast as the socket takes it. WebKit
+    // carried a MessagePort's messages (a MessageChannel's, a SharedWorker's) behind such a flood,
+    // seconds late: the page got nothing, its credit never came back, and the host let it go.
+    for (const backend of ['worker', 'shared'] as const) {
+      // Firefox's shared paths (its SharedWorker's ports; a leader's BroadcastChannel) carry 64 KiB
+      // messages slower than loopback brings them in: there an unbounded flood of them outruns
+      // the page for real, and the host lets it go as it should.
+      it.skipIf(backend === 'shared' && pages.name === 'firefox')(
+        `${backend} backend: gets every message, in order, and the socket stays open`,
+        async () => {
+          const page = await openPage(`${pages.server.url}/sink`, {
+            backend,
+            share: false,
+            record: `data.byteLength === ${SIZE} ? new DataView(data).getUint32(0) : -1`,
+          });
+          flood(pages);
+          await expect.poll(async () => ((await page.evaluate('window.got')) as number[]).length, WAIT).toBe(COUNT);
+          expect(await page.evaluate('window.got')).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+          expect(await page.evaluate('[window.errors, window.closes]')).toEqual([[], []]);
+        },
+        TEST_TIMEOUT,
+      );
+    }
+  });
+
+// One browser per engine for the file: the groups run in it.
 describeEngines('shared connections', (pages) => {
   twoTabs(pages);
   fallingBehind(pages);
+  keepingUp(pages);
 });

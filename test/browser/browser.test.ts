@@ -272,7 +272,8 @@ describeEachEngine('browser build', ({ name, engine, page: first }) => {
     async (backend, what, file) => {
       const log = await page.evaluate(`(async () => {
       const { createQQ } = await import('/dist/browser/index.js');
-      const qq = createQQ({ backend: ${JSON.stringify(backend)}, workerUrl: '/nowhere/worker.js' });
+      // The SharedWorker by name: \`auto\` elects a leader in WebKit (whose worker fails alike).
+      const qq = createQQ({ backend: ${JSON.stringify(backend)}, sharing: 'shared-worker', workerUrl: '/nowhere/worker.js' });
       const log = [];
       await new Promise((resolve) => {
         const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
@@ -351,8 +352,9 @@ describeEachEngine('browser build', ({ name, engine, page: first }) => {
       const log = await strict.evaluate(`(async () => {
         const { createQQ } = await import('/dist/browser/index.js');
         const log = [];
+        // The SharedWorker by name: \`auto\` elects a leader in WebKit (a dedicated worker).
         for (const backend of ['worker', 'shared']) {
-          const qq = createQQ({ backend, workerUrl: '${dir}/worker.js' });
+          const qq = createQQ({ backend, sharing: 'shared-worker', workerUrl: '${dir}/worker.js' });
           await new Promise((resolve) => {
             const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)} });
             task.onOpen(() => log.push('open'));
@@ -439,7 +441,10 @@ describeEachEngine('browser build', ({ name, engine, page: first }) => {
 
   it("says which Trusted Types policy to allow where the page's CSP does not allow it", async () => {
     await onPageWith({ csp: "require-trusted-types-for 'script'; trusted-types app" }, async (enforcing) => {
-      const log = await enforcing.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`));
+      // The SharedWorker's constructor by name: `auto` elects a leader in WebKit (a dedicated worker).
+      const sharedWorker = { backend: 'shared', sharing: 'shared-worker' };
+      const backends = ['worker', sharedWorker, sharedWorker];
+      const log = await enforcing.evaluate(echoOnEachBackend(`${web.origin}/dist/browser/index.js`, { backends }));
       // The browser's own words first (each engine's), then ours.
       const words: Record<EngineName, (what: string) => string> = {
         chromium: (what) => `Failed to construct '${what}': This document requires 'TrustedScriptURL' assignment.`,

@@ -48,7 +48,7 @@ function start(tab: RemoteTab, { others = false } = {}): Promise<unknown> {
       window[name] = task;
       return task;
     };
-    window.qq = createQQ({ backend: 'shared' });
+    window.qq = createQQ({ backend: 'shared', sharing: 'shared-worker' }); // auto elects a leader in WebKit
     const url = ${JSON.stringify(`${server.url}/echo`)};
     const tasks = [track('shared', qq.connectSocket({ url, share: true }))];
     if (${others}) tasks.push(track('own', qq.connectSocket({ url })));
