@@ -78,9 +78,7 @@ function summary() {
   const failed = names.some((name) =>
     BROWSER_SUMMARY.some((sc) => row(engine(name).rows, sc, 'worker', BUSY_MS).failed),
   );
-  const note = failed
-    ? '\n\n✗: the page fell behind and was let go (WebKit, before the fix of 2026-12-06: [why](docs/performance.md#webkit)).'
-    : '';
+  const note = failed ? '\n\n✗: the page fell behind and was let go ([why](docs/performance.md#firefox)).' : '';
   return `${node}\n\n${browsers}${note}`;
 }
 
