@@ -15,6 +15,7 @@ import {
   type LaunchOptions,
   launchEngine,
   type Tab,
+  type TabOptions,
 } from './engines.js';
 import { settle } from './record.js';
 import { startWsServer, type TestServer } from './servers.js';
@@ -27,8 +28,11 @@ export interface PageSuite {
   readonly server: TestServer;
   /** The static server under {@link INSECURE_HOST}: an origin that is not a secure context. */
   readonly insecureOrigin: string;
-  /** A new tab in the current test's browsing context (started at its first tab, closed after the test). */
-  newTab(): Promise<Tab>;
+  /**
+   * A new tab in the current test's browsing context (started at its first tab, closed after the
+   * test); `{ window: true }` for a tab shown in a window of its own (engines.ts, TabOptions).
+   */
+  newTab(options?: TabOptions): Promise<Tab>;
 }
 
 /** Registers the hooks of a page suite in `name` in the enclosing describe block. */
@@ -89,9 +93,9 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
     get insecureOrigin() {
       return started(web).origin.replace('127.0.0.1', INSECURE_HOST);
     },
-    newTab: async () => {
+    newTab: async (options) => {
       context ??= started(engine).newContext();
-      return (await context).newTab();
+      return (await context).newTab(options);
     },
   };
 }
