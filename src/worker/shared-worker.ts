@@ -40,6 +40,10 @@ const alive = new Promise<void>((resolve) => {
 /** The tab's channel to this worker: a SharedWorker's port, or a leader's link (broadcast-ports.ts). */
 type TabPort = Pick<Port, 'postMessage' | 'addEventListener'>;
 
+/** Names this run of the script (its life lock) on `port`, once that lock is held. */
+const announce = (port: Pick<Port, 'postMessage'>): void =>
+  void alive.then(() => port.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply, []));
+
 function serve(port: TabPort, init: WorkerInit, onEnd: () => void = () => {}): void {
   const reply = (message: WorkerReply) => port.postMessage(message, []);
   const refused = refusal(init.config);
@@ -86,7 +90,7 @@ function serve(port: TabPort, init: WorkerInit, onEnd: () => void = () => {}): v
     const port = event.ports[0] as MessagePort;
     // Each run of this script names itself to every port it gets (its life lock's name, drawn at
     // start): a tab that hears a second name on its port knows its host died (WebKit bug 318873).
-    void alive.then(() => port.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply));
+    announce(port);
     port.addEventListener('message', (message: MessageEvent) => {
       const init = message.data as WorkerInit;
       if (init?.type === 'qq-host-init') serve(port, init);
@@ -111,9 +115,7 @@ function lead(lobby: string): void {
     ports.reply.postMessage({ type: 'qq-joined' } satisfies WorkerReply, []);
     // As to a SharedWorker's port: the tab waits on this worker's life lock (and learns from the
     // leader tab when it stepped down).
-    void alive.then(() =>
-      ports.reply.postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply, []),
-    );
+    announce(ports.reply);
     const { config, lock } = join;
     serve(ports.reply, { type: 'qq-host-init', config, lock, data: ports.data, control: ports.control }, () =>
       ports.close(),
@@ -121,8 +123,7 @@ function lead(lobby: string): void {
   };
   // Tabs that asked before this worker listened ask again on hearing it.
   hall.postMessage({ type: 'qq-leader-here' } satisfies LobbyMessage);
-  if (locks !== undefined)
-    void alive.then(() => postMessage({ type: 'qq-host-alive', lock: LIFE_LOCK } satisfies WorkerReply));
+  if (locks !== undefined) announce({ postMessage: (message) => postMessage(message) });
 }
 
 // A dedicated worker (a leader tab's) hears its page; a SharedWorker hears no 'message'.
