@@ -22,8 +22,6 @@ import { clearTimeout, setTimeout } from '../shared/timers.js';
 import { webLocks } from '../shared/web-locks.js';
 import { hasWorkers, isCrossOriginIsolated, isOpaqueOrigin, startWorker } from './worker-scripts.js';
 
-/** What a tab sends to start its host in a shared one, before the ports its route adds. */
-
 /** How a tab reaches a host that serves every tab: a SharedWorker's port, or the leader's channels. */
 export interface SharedRoute {
   /** The worker's own channel: init replies, beats. */
