@@ -55,9 +55,9 @@ export interface StaticServer {
 
 /**
  * Serves the package root's dist/ under /dist/ (to any origin, as a CDN would), dist/browser/ again
- * under /moved/ (files a bundler moved), test/fixtures/ under /fixtures/ (a pipeline module), an empty
+ * under /moved/ (files a bundler moved) and under /own/<tag>/ (a SharedWorker of a test's own), test/fixtures/ under /fixtures/ (a pipeline module), an empty
  * page at / (`/?csp=<policy>`: under that CSP),
- * and `/hold/<n>` for {@link StaticServer.hold}. `requests` lists every path asked for.
+ * and `/hold/<n>` (and any file under it) for {@link StaticServer.hold}. `requests` lists every path asked for.
  */
 export async function startStaticServer(): Promise<StaticServer> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,7 +79,7 @@ export async function startStaticServer(): Promise<StaticServer> {
     const url = new URL(req.url ?? '/', 'http://x');
     let path = normalize(decodeURIComponent(url.pathname));
     requests.push(path);
-    const held = /^\/hold\/(\d+)$/.exec(path);
+    const held = /^\/hold\/(\d+)(\/.*)?$/.exec(path); // any file under it too
     if (held) {
       const hold = holds.get(held[1] as string);
       if (hold === undefined) return void res.writeHead(404).end();
@@ -88,6 +88,9 @@ export async function startStaticServer(): Promise<StaticServer> {
       return;
     }
     if (path.startsWith('/moved/')) path = `/dist/browser/${path.slice('/moved/'.length)}`;
+    // `/own/<tag>/`: the build again, under a path of its own (a SharedWorker no other test reaches).
+    const own = /^\/own\/[^/]+\/(.*)$/.exec(path);
+    if (own) path = `/dist/browser/${own[1]}`;
     // The tests' fixtures (a pipeline module), as an app would serve its own scripts.
     if (path.startsWith('/fixtures/')) path = `/test${path}`;
     /** `?coep=1` on any file, `?isolated=1` on the page: served with COEP (the page with COOP too). */
