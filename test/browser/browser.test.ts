@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../src/shared/protocol.js';
 import { type StaticServer, startStaticServer } from '../helpers/chromium.js';
 import type { EngineName, Tab } from '../helpers/engines.js';
-import { describeEachEngine } from '../helpers/pages.js';
+import { describeEngines } from '../helpers/page-suite.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -145,10 +145,12 @@ it("resolves a bundler's browser imports and requires of the package to self-con
   }
 });
 
-describeEachEngine('browser build', ({ name, engine, page: first }) => {
+describeEngines('browser build', (pages) => {
+  const { name } = pages;
+  const engine = () => pages.engine;
   let page: Tab;
   beforeAll(async () => {
-    page = first();
+    page = pages.first;
     await page.goto(`${web.origin}/`);
   }, 60_000);
 

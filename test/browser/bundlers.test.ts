@@ -12,7 +12,7 @@ import { build as viteBuild } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import webpack, { type Stats } from 'webpack';
 import { type PackedProject, packProject } from '../helpers/packed.js';
-import { describeEachEngine } from '../helpers/pages.js';
+import { describeEngines } from '../helpers/page-suite.js';
 import { startWsServer, type TestServer } from '../helpers/servers.js';
 
 let app: PackedProject;
@@ -94,7 +94,8 @@ it.each(names)('%s emits both worker scripts beside the page script', async (bun
   expect(scripts).toHaveLength(3);
 });
 
-describeEachEngine('a page built by Vite and by webpack', ({ page: tab }) => {
+describeEngines('a page built by Vite and by webpack', (pages) => {
+  const tab = () => pages.first;
   it.each(names)("%s's page finds both worker scripts: worker and shared echo", async (bundler) => {
     await tab().goto(`${origin}/${bundler}/`);
     for (const backend of ['worker', 'shared']) {

@@ -5,27 +5,15 @@
  * held end (onError + onClose(1006)) or, with `reconnect`, connect again through the new leader.
  * In every engine this machine has (engines.ts), each asserting the same answers.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type StaticServer, startStaticServer } from '../helpers/chromium.js';
-import { ENGINES, type Engine, engineMissing, launchEngine, type Tab } from '../helpers/engines.js';
-import { startWsServer, type TestServer } from '../helpers/servers.js';
-
-let web: StaticServer;
-let server: TestServer;
-
-beforeAll(async () => {
-  [web, server] = await Promise.all([startStaticServer(), startWsServer()]);
-});
-afterAll(async () => {
-  await Promise.all([web?.close(), server?.close()]);
-});
+import { expect, it } from 'vitest';
+import type { Tab } from '../helpers/engines.js';
+import { describeEngines, type PageSuite } from '../helpers/page-suite.js';
 
 const WAIT = { timeout: 50_000, interval: 50 };
 const TEST_TIMEOUT = 120_000;
 const LEADER_GONE = 'socket host died: the leader tab went away';
 
-/** The script of {@link openTab}'s page. */
+/** The script of a leader test's page. */
 const tabScript = (url: string, options: string, task: string, before = '') => `(async () => {
     ${before}
     window.warnings = [];
@@ -41,64 +29,44 @@ const tabScript = (url: string, options: string, task: string, before = '') => `
     task.onReconnect(({ attempt }) => events.push({ reconnect: attempt }));
     task.onOpen(() => events.push('open'));
     task.onClose(({ code }) => events.push({ close: code }));
-    await new Promise((resolve) => task.onOpen(resolve));
+    await new Promise((resolve) => { task.onOpen(resolve); task.onClose(resolve); });
   })()`;
 
-/**
- * Opens a page whose instance (`options`, `sharing: 'leader'` unless told) holds a task (`share:
- * true` unless told) that records messages, errors, reconnects and closes; `before` runs first.
- */
-async function openTab(
-  engine: Engine,
-  url: string,
-  { options = "{ backend: 'shared', sharing: 'leader' }", task = '{ share: true }', before = '' } = {},
-): Promise<Tab> {
-  const tab = await engine.newTab();
-  await tab.goto(`${web.origin}/`);
-  await tab.evaluate(tabScript(url, options, task, before));
-  return tab;
-}
-
-const broadcast = (prefix: string, n: number) => {
-  for (const socket of server.sockets) for (let i = 0; i < n; i++) socket.send(`${prefix}${i}`);
-};
 const series = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
-const available = ENGINES.filter((name) => {
-  const missing = engineMissing(name);
-  if (missing) console.warn(`${missing}: leader.test.ts skips it`);
-  return missing === undefined;
-});
-
-describe.each(available)('sharing: leader (%s)', (name) => {
-  let engine: Engine;
-  /** Tabs a test opened: closed after it, so the next test elects afresh. */
-  let tabs: Tab[] = [];
-  const open = async (...args: Parameters<typeof openTab> extends [Engine, ...infer R] ? R : never) => {
-    const tab = await openTab(engine, ...args);
-    tabs.push(tab);
+/** What the tests of one engine use: how to open a tab, and how to send to every socket. */
+function helpers(pages: PageSuite) {
+  /**
+   * Opens a tab (of the test's browsing context) whose instance (`options`, `sharing: 'leader'`
+   * unless told) holds a task (`share: true` unless told) that records messages, errors,
+   * reconnects and closes; `before` runs first. Resolves once the task opened or closed.
+   */
+  async function open(
+    url: string,
+    { options = "{ backend: 'shared', sharing: 'leader' }", task = '{ share: true }', before = '' } = {},
+  ): Promise<Tab> {
+    const tab = await pages.newTab();
+    await tab.goto(`${pages.web.origin}/`);
+    await tab.evaluate(tabScript(url, options, task, before));
     return tab;
+  }
+  const broadcast = (prefix: string, n: number) => {
+    for (const socket of pages.server.sockets) for (let i = 0; i < n; i++) socket.send(`${prefix}${i}`);
   };
+  return { open, broadcast };
+}
 
-  beforeAll(async () => {
-    engine = await launchEngine(name);
-    // A blank tab kept open: closing WebKit's last tab would end its WebDriver session.
-    await (await engine.newTab()).goto(`${web.origin}/`);
-  }, 60_000);
-  afterAll(async () => {
-    await engine?.close();
-  });
-  afterEach(async () => {
-    for (const tab of tabs.splice(0)) await tab.close().catch(() => {});
-  });
+describeEngines('sharing: leader', (pages) => {
+  const { open, broadcast } = helpers(pages);
+  const { name } = pages;
 
   it(
     'gives two tabs one socket through the leader, every message to both; a close only detaches',
     async () => {
-      const before = server.log.accepted;
-      const a = await open(`${server.url}/sink`);
-      const b = await open(`${server.url}/sink`);
-      expect(server.log.accepted - before).toBe(1);
+      const before = pages.server.log.accepted;
+      const a = await open(`${pages.server.url}/sink`);
+      const b = await open(`${pages.server.url}/sink`);
+      expect(pages.server.log.accepted - before).toBe(1);
       broadcast('m', 100);
       await expect.poll(() => a.evaluate('window.got'), WAIT).toEqual(series('m', 100));
       await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(series('m', 100));
@@ -106,7 +74,7 @@ describe.each(available)('sharing: leader (%s)', (name) => {
       await a.evaluate(`task.send({ data: "from a in ${name}" })`);
       await b.evaluate(`task.send({ data: "from b in ${name}" })`);
       await expect
-        .poll(() => server.log.received.flat().filter((m) => String(m).endsWith(` in ${name}`)), WAIT)
+        .poll(() => pages.server.log.received.flat().filter((m) => String(m).endsWith(` in ${name}`)), WAIT)
         .toEqual([`from a in ${name}`, `from b in ${name}`]);
       // The follower leaves with its own code; the socket stays for the leader.
       await b.evaluate('task.close({ code: 4001 })');
@@ -116,12 +84,12 @@ describe.each(available)('sharing: leader (%s)', (name) => {
         .poll(async () => (await a.evaluate<string[]>('window.got')).slice(100), WAIT)
         .toEqual(series('n', 5));
       expect(await b.evaluate('window.got.length')).toBe(100);
-      expect(server.log.accepted - before).toBe(1);
+      expect(pages.server.log.accepted - before).toBe(1);
       // The last holder's close closes the socket.
-      const closed = server.log.closes.length;
+      const closed = pages.server.log.closes.length;
       await a.evaluate('task.close()');
-      await server.closed(closed + 1);
-      expect(server.log.closes.at(-1)?.code).toBe(1000);
+      await pages.server.closed(closed + 1);
+      expect(pages.server.log.closes.at(-1)?.code).toBe(1000);
     },
     TEST_TIMEOUT,
   );
@@ -129,18 +97,17 @@ describe.each(available)('sharing: leader (%s)', (name) => {
   it(
     'when the leader tab goes, its sockets end in every other tab (onError + onClose(1006)), and the next tab leads',
     async () => {
-      const a = await open(`${server.url}/sink`);
-      const b = await open(`${server.url}/sink`);
-      const closed = server.log.closes.length;
+      const a = await open(`${pages.server.url}/sink`);
+      const b = await open(`${pages.server.url}/sink`);
+      const closed = pages.server.log.closes.length;
       await a.close(); // the leader: the first tab to stand
-      tabs = tabs.filter((tab) => tab !== a);
       await expect
         .poll(() => b.evaluate('window.events'), WAIT)
         .toEqual(['open', { error: LEADER_GONE }, { close: 1006 }]);
-      await server.closed(closed + 1); // the socket went with the leader's worker
+      await pages.server.closed(closed + 1); // the socket went with the leader's worker
       // B leads now: a new task opens through its own worker.
       const echoed = await b.evaluate(`(async () => {
-        const task = qq.connectSocket({ url: ${JSON.stringify(`${server.url}/echo`)}, share: true });
+        const task = qq.connectSocket({ url: ${JSON.stringify(`${pages.server.url}/echo`)}, share: true });
         await new Promise((resolve) => task.onOpen(resolve));
         task.send({ data: 'through the new leader' });
         return new Promise((resolve) => task.onMessage(({ data }) => resolve(data)));
@@ -154,17 +121,16 @@ describe.each(available)('sharing: leader (%s)', (name) => {
     'with reconnect, a task whose leader went connects again through the new leader',
     async () => {
       const task = '{ share: true, reconnect: { minDelay: 50, maxDelay: 200 } }';
-      const a = await open(`${server.url}/sink`, { task });
-      const b = await open(`${server.url}/sink`, { task });
-      const c = await open(`${server.url}/sink`, { task });
-      const before = server.log.accepted;
+      const a = await open(`${pages.server.url}/sink`, { task });
+      const b = await open(`${pages.server.url}/sink`, { task });
+      const c = await open(`${pages.server.url}/sink`, { task });
+      const before = pages.server.log.accepted;
       await a.close();
-      tabs = tabs.filter((tab) => tab !== a);
       const reconnected = ['open', { reconnect: 1 }, 'open'];
       await expect.poll(() => b.evaluate('window.events'), WAIT).toEqual(reconnected);
       await expect.poll(() => c.evaluate('window.events'), WAIT).toEqual(reconnected);
       // B and C share again: one new socket, and both get what it carries.
-      expect(server.log.accepted - before).toBe(1);
+      expect(pages.server.log.accepted - before).toBe(1);
       broadcast('r', 3);
       await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(series('r', 3));
       await expect.poll(() => c.evaluate('window.got'), WAIT).toEqual(series('r', 3));
@@ -175,14 +141,14 @@ describe.each(available)('sharing: leader (%s)', (name) => {
   it(
     "sharing: 'auto' elects a leader where there is no SharedWorker, without a warning",
     async () => {
-      const before = server.log.accepted;
+      const before = pages.server.log.accepted;
       const options = {
         options: "{ backend: 'shared' }",
         before: 'Object.defineProperty(window, "SharedWorker", { value: undefined });',
       };
-      const a = await open(`${server.url}/sink`, options);
-      const b = await open(`${server.url}/sink`, options);
-      expect(server.log.accepted - before).toBe(1);
+      const a = await open(`${pages.server.url}/sink`, options);
+      const b = await open(`${pages.server.url}/sink`, options);
+      expect(pages.server.log.accepted - before).toBe(1);
       broadcast('s', 3);
       await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(series('s', 3));
       expect(await a.evaluate('window.warnings')).toEqual([]);
@@ -191,13 +157,52 @@ describe.each(available)('sharing: leader (%s)', (name) => {
   );
 
   it(
+    "a leader whose worker script does not load fails every tab's task, saying why: error, then close 1006",
+    async () => {
+      const options = "{ backend: 'shared', sharing: 'leader', workerUrl: '/nowhere/worker.js' }";
+      const failed = [
+        // The leader's worker runs shared-worker.js, looked up beside workerUrl.
+        { error: `socket host died: the worker script ${pages.web.origin}/nowhere/shared-worker.js failed to load` },
+        { close: 1006 },
+      ];
+      const before = pages.server.log.accepted;
+      const a = await open(`${pages.server.url}/sink`, { options }); // leads: its worker fails
+      const b = await open(`${pages.server.url}/sink`, { options }); // joins the failed leader
+      for (const tab of [a, b]) expect(await tab.evaluate('window.events')).toEqual(failed);
+      expect(pages.server.log.accepted).toBe(before);
+    },
+    TEST_TIMEOUT,
+  );
+
+  // Chromium only: the wait is the library's own timer, the same in every engine, and 30 s long.
+  it.runIf(name === 'chromium')(
+    "a tab that no leader's worker answers fails its task after 30 s, saying so",
+    async () => {
+      // The leader's worker script never arrives (the server holds it): the leader has no host to answer.
+      const script = pages.web.holdPoint();
+      try {
+        const options = `{ backend: 'shared', sharing: 'leader', workerUrl: '${script.path}/worker.js' }`;
+        const a = await open(`${pages.server.url}/sink`, { options });
+        await script.arrived; // the leader's worker did ask for it
+        expect(await a.evaluate('window.events')).toEqual([
+          { error: 'socket host died: no leader tab answered within 30000 ms' },
+          { close: 1006 },
+        ]);
+      } finally {
+        script.release();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     "sharing: 'leader' without Web Locks runs a socket per tab, with one warning saying why",
     async () => {
-      const before = server.log.accepted;
+      const before = pages.server.log.accepted;
       const options = { before: 'Object.defineProperty(navigator, "locks", { value: undefined });' };
-      const a = await open(`${server.url}/sink`, options);
-      const b = await open(`${server.url}/sink`, options);
-      expect(server.log.accepted - before).toBe(2);
+      const a = await open(`${pages.server.url}/sink`, options);
+      const b = await open(`${pages.server.url}/sink`, options);
+      expect(pages.server.log.accepted - before).toBe(2);
       const warning =
         "qq-socket-worker: this page has no Web Locks (an insecure context: plain http:// other than localhost), which sharing 'leader' needs; using backend worker";
       expect(await a.evaluate('window.warnings')).toEqual([warning]);
@@ -207,39 +212,27 @@ describe.each(available)('sharing: leader (%s)', (name) => {
   );
 });
 
-describe('sharing: leader and the back/forward cache (Chromium)', () => {
-  let cached: Browser;
-  beforeAll(async () => {
-    cached = await launchChromium({ backForwardCache: true });
-  }, 60_000);
-  afterAll(async () => {
-    await cached?.close();
-  });
-
-  it(
-    'a leader put in the cache steps down (its worker would be frozen with it): the next tab leads, and the page, shown again, rejoins',
-    async () => {
-      const context = await cached.newContext();
-      try {
+// Chromium only: Playwright turns its back/forward cache off unless asked (LaunchOptions), and
+// Chromium is the engine that freezes a cached page's worker rather than ending it.
+describeEngines(
+  'sharing: leader and the back/forward cache',
+  (pages) => {
+    const { open } = helpers(pages);
+    it(
+      'a leader put in the cache steps down (its worker would be frozen with it): the next tab leads, and the page, shown again, rejoins',
+      async () => {
         const task = '{ share: true, reconnect: { minDelay: 50, maxDelay: 200 } }';
-        const open = async () => {
-          const page = await context.newPage();
-          await page.goto(`${web.origin}/`);
-          await page.evaluate(tabScript(`${server.url}/echo`, "{ backend: 'shared', sharing: 'leader' }", task));
-          return page;
-        };
-        const a = await open(); // the leader
-        const b = await open();
+        const a = await open(`${pages.server.url}/echo`, { task }); // the leader
+        const b = await open(`${pages.server.url}/echo`, { task });
         await a.evaluate(
           `void (window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted))))`,
         );
-        await a.goto(`${web.origin}/?elsewhere`);
+        await a.goto(`${pages.web.origin}/?elsewhere`);
         // A stepped down on pagehide: B's socket went with A's worker, and B leads now.
         await expect.poll(() => b.evaluate('window.events'), WAIT).toEqual(['open', { reconnect: 1 }, 'open']);
         await b.evaluate('task.send({ data: "b leads" })');
         await expect.poll(() => b.evaluate('window.got'), WAIT).toEqual(['b leads']);
-        await a.goBack({ waitUntil: 'commit' });
-        await a.waitForFunction('document.readyState !== "loading"');
+        await a.back();
         // Restored (no channel of A's is open to be posted to while it is cached: its lobby
         // channel closed as it stepped down, its link's channel hears only A's own dead worker).
         expect(await a.evaluate('typeof restored === "undefined" ? false : restored')).toBe(true);
@@ -247,10 +240,9 @@ describe('sharing: leader and the back/forward cache (Chromium)', () => {
         await expect.poll(() => a.evaluate('window.events'), WAIT).toEqual(['open', { reconnect: 1 }, 'open']);
         await a.evaluate('task.send({ data: "a is back" })');
         await expect.poll(() => a.evaluate('window.got'), WAIT).toEqual(['a is back']);
-      } finally {
-        await context.close();
-      }
-    },
-    TEST_TIMEOUT,
-  );
-});
+      },
+      TEST_TIMEOUT,
+    );
+  },
+  { engines: ['chromium'], launch: { backForwardCache: true } },
+);

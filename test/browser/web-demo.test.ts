@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Tab } from '../helpers/engines.js';
-import { describeEachEngine } from '../helpers/pages.js';
+import { describeEngines } from '../helpers/page-suite.js';
 
 let demo: ChildProcess;
 let address: string;
@@ -34,7 +34,8 @@ const click = (page: Tab, selector: string) =>
 /** Waits for the condition, bounded only by the test's own timeout. */
 const WAIT = { timeout: 50_000 };
 
-describeEachEngine('the web demo', ({ engine }) => {
+describeEngines('the web demo', (pages) => {
+  const engine = () => pages.engine;
   it('shows one live feed in two windows over one socket, its delay, a busy page, and the main-thread switch', async () => {
     // Windows, not tabs: both shown at once, animation frames running (the busy page's work
     // runs in them, and so do `deliver: 'frame'` deliveries).

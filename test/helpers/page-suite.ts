@@ -1,7 +1,9 @@
 /**
- * The setup the files of test/browser/ share: for each engine, one browser (engines.ts) for the
- * engine's describe block, a static server for dist/ and a WebSocket server, started before its
- * first test and closed after its last; and a fresh browsing context per test, closed after it.
+ * The setup the files of test/browser/ share (the files that drive pages themselves, not through
+ * vitest's browser mode): for each engine, a describe block with one browser (engines.ts, skipped,
+ * saying what to install, where the machine lacks it), its first tab, a static server for dist/
+ * and a WebSocket server, started before its first test and closed after its last; and a fresh
+ * browsing context per test, closed after it.
  */
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { type StaticServer, startStaticServer } from './chromium.js';
@@ -29,6 +31,11 @@ export interface PageSuite {
   /** The static server under {@link INSECURE_HOST}: an origin that is not a secure context. */
   readonly insecureOrigin: string;
   /**
+   * The browser's first tab, open (on about:blank until a test goes elsewhere) for the whole
+   * block: a test closes the tabs it opens itself, and closing WebKit's last one would end its session.
+   */
+  readonly first: Tab;
+  /**
    * A new tab in the current test's browsing context (started at its first tab, closed after the
    * test); `{ window: true }` for a tab shown in a window of its own (engines.ts, TabOptions).
    */
@@ -41,7 +48,8 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
   let web: StaticServer | undefined;
   let server: TestServer | undefined;
   let context: Promise<BrowsingContext> | undefined;
-  /** WebKit: the session's first tab, kept to look at the origin's locks between tests. */
+  let first: Tab | undefined;
+  /** WebKit: a tab of the session's own, kept to look at the origin's locks between tests. */
   let probe: Tab | undefined;
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error(`the ${name} page suite has not started`);
@@ -53,19 +61,23 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
       startWsServer(),
       launchEngine(name, { insecureHost: true, ...options }),
     ]);
+    first = await engine.newTab();
   }, 90_000);
   afterEach(async () => {
     const closing = context;
     context = undefined;
-    await (await closing)?.close();
-    // WebKit's contexts share one profile, and it ends a closed tab's shared worker a moment
-    // later: a tab of the next test could join the dying one by its name. Wait until no shared
-    // host holds its life lock (seen from the session's first tab, on the pages' origin).
-    if (name === 'webkit') {
-      probe ??= await started(engine).newTab();
-      await probe.goto(`${started(web).origin}/`);
-      const hosts = `navigator.locks.query().then((q) => q.held.filter((l) => l.name.startsWith('qq-socket-worker:host:')).length)`;
-      for (let waited = 0; (await probe.evaluate<number>(hosts)) > 0 && waited < 10_000; waited += 50) await settle(50);
+    if (closing !== undefined) {
+      await (await closing).close();
+      // WebKit's contexts share one profile, and it ends a closed tab's shared worker a moment
+      // later: a tab of the next test could join the dying one by its name. Wait until no shared
+      // host holds its life lock (seen from a tab of the session's own, on the pages' origin).
+      if (name === 'webkit') {
+        probe ??= await started(engine).newTab();
+        await probe.goto(`${started(web).origin}/`);
+        const hosts = `navigator.locks.query().then((q) => q.held.filter((l) => l.name.startsWith('qq-socket-worker:host:')).length)`;
+        for (let waited = 0; (await probe.evaluate<number>(hosts)) > 0 && waited < 10_000; waited += 50)
+          await settle(50);
+      }
     }
     // The sockets of the test's tabs close with them, but not always before close() returns
     // (WebKit ends a closed tab's shared worker a moment later): wait for them, so that none
@@ -89,6 +101,9 @@ export function usePages(name: EngineName, options: LaunchOptions = {}): PageSui
     },
     get server() {
       return started(server);
+    },
+    get first() {
+      return started(first);
     },
     get insecureOrigin() {
       return started(web).origin.replace('127.0.0.1', INSECURE_HOST);
