@@ -13,17 +13,28 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { median, nodeTable } from './report.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean' },
-    out: { type: 'string', default: 'bench-results.json' },
-    runs: { type: 'string', default: '5' },
-    only: { type: 'string' },
-    designs: { type: 'string' },
-  },
-  allowPositionals: true,
-  strict: false,
-});
+const refuse = (message) => {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+};
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      out: { type: 'string', default: 'bench-results.json' },
+      runs: { type: 'string', default: '5' },
+      only: { type: 'string' },
+      designs: { type: 'string' },
+    },
+  }));
+} catch (error) {
+  // An unknown option, or one without its value: refused before anything starts.
+  refuse(`${error.message} (see the usage at the top of bench/run.mjs)`);
+}
+if (!/^\d+$/.test(args.runs) || Number(args.runs) < 1 || Number(args.runs) > 1000) {
+  refuse(`--runs must be a count of runs from 1 to 1000, not '${args.runs}'`);
+}
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const run = promisify(execFile);
 
@@ -44,10 +55,12 @@ const SCENARIOS = [
   'book 300 B JSON, 100 symbols',
   'stall',
 ].filter((s) => !args.only || args.only.split(',').some((x) => s.includes(x)));
+if (SCENARIOS.length === 0) refuse(`--only: no scenario's name contains any of '${args.only}'`);
 /** The stall scenario compares only the designs where a stalled main thread is a question. */
 const STALL_DESIGNS = ['ws (Buffer)', 'qq inline', 'qq thread'];
 /** The order book: the app's parse on the main thread (ws, qq), in the host, and folded there too. */
 const BOOK_DESIGNS = ['ws (Buffer)', 'qq thread', 'qq thread + json stage', 'qq thread + keyed stage'].filter(chosen);
+if (DESIGNS.length + BOOK_DESIGNS.length === 0) refuse(`--designs: no design's name contains any of '${args.designs}'`);
 const designsOf = (scenario) =>
   scenario === 'stall'
     ? STALL_DESIGNS.filter((d) => DESIGNS.includes(d))

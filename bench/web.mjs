@@ -4,7 +4,10 @@
 // side by side in one run. Two reference rows: `bare worker`, a dedicated worker with a native
 // WebSocket that only counts (it delivers nothing to the page): the ceiling of any design that
 // puts the socket in a dedicated worker; and `bare relay`, the least a worker can do to deliver:
-// it posts the page each message's ArrayBuffer, batched once a millisecond. Per row: messages/s,
+// it posts the page each message's ArrayBuffer, batched once a millisecond. Not run unless named
+// in --designs: `leader` (`shared` with `sharing: 'leader'`: the host in this tab's own dedicated
+// worker, reached through BroadcastChannels, as in WebKit, where `shared` elects a leader) and
+// `bare shared` (a SharedWorker with a native WebSocket that only counts). Per row: messages/s,
 // frames per second (requestAnimationFrame) and main-thread long tasks (PerformanceObserver),
 // medians of --runs runs of --seconds each.
 //
@@ -40,7 +43,9 @@
 // (Chromium over CDP, Firefox over WebDriver BiDi, WebKit over WebDriver). Long tasks come from
 // PerformanceObserver's 'longtask' entries, which only Chromium has: elsewhere the column says n/a.
 // --json writes every engine's rows to --out; --record writes them into bench/results.json (each
-// engine's entry replaced, the rest kept), from which bench/tables.mjs writes the pages' tables.
+// engine's entry replaced, the rest kept; with --only, only that part of the entry, the other kept
+// where it was measured alike: same browser, --runs, --seconds, --driven and day), from which
+// bench/tables.mjs writes the pages' tables.
 // Every argument is checked before anything starts (the build, the servers, a browser).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,7 +57,7 @@ import { ENGINES, engineMissing, engineVersion, openDriven, openPage } from './e
 import { browserTable, median, tickTable } from './report.mjs';
 
 const TICK_DESIGNS = ['native + parse', 'worker + parse', 'worker + keyed stage', 'reference worker'];
-const DESIGNS = ['native', 'bare worker', 'bare relay', 'worker', 'shared', 'bare shared'];
+const DESIGNS = ['native', 'bare worker', 'bare relay', 'worker', 'shared', 'leader', 'bare shared'];
 const TICK_SYMBOLS = 10;
 /** A wrong argument ends the bench at once, before anything started. */
 const refuse = (message) => {
@@ -148,8 +153,27 @@ if (args.browser === undefined) {
     if (missing) refuse(`--browser ${name}: ${missing}`);
   }
 }
-if (!args['no-build']) execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const root = fileURLToPath(new URL('..', import.meta.url));
+const RECORD = join(root, 'bench/results.json');
+const today = () => new Date().toISOString().slice(0, 10);
+/** Each engine's recorded entry, where --record --only keeps its other part. */
+const recordedBefore =
+  args.record && existsSync(RECORD) ? (JSON.parse(readFileSync(RECORD, 'utf8')).browser ?? {}) : {};
+if (args.record && args.only !== undefined) {
+  const other = args.only === 'ticks' ? 'flood' : 'tick';
+  for (const name of browsers) {
+    const old = recordedBefore[name];
+    if (old === undefined) continue;
+    const now = { browser: engineVersion(name), runs, seconds, driven: Boolean(args.driven), date: today() };
+    const unlike = Object.keys(now).filter((key) => old[key] !== now[key]);
+    if (unlike.length > 0) {
+      refuse(
+        `--record --only ${args.only}: ${name}'s recorded ${other} rows were measured otherwise (${unlike.map((key) => `${key} ${old[key]}, not ${now[key]}`).join('; ')}): record without --only`,
+      );
+    }
+  }
+}
+if (!args['no-build']) execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 
 const flood = spawn(process.execPath, [join(root, 'bench/server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const wsPort = await new Promise((resolve) => {
@@ -261,7 +285,7 @@ const RUN = `async ({ design, url, seconds, work }) => {
       ws.onmessage = () => { received++; };
       close = () => ws.close();
     } else {
-      const qq = createQQ({ backend: design });
+      const qq = createQQ(design === 'leader' ? { backend: 'shared', sharing: 'leader' } : { backend: design });
       const task = qq.connectSocket({ url });
       task.onOpen(resolve);
       task.onMessage(() => { received++; });
@@ -556,7 +580,7 @@ try {
     const entry = {
       browser: version,
       driven: Boolean(args.driven),
-      date: new Date().toISOString().slice(0, 10),
+      date: today(),
       runs,
       seconds,
       ...engineRows(results),
@@ -581,9 +605,17 @@ if (args.json) {
   if (!args.nested) console.log(`JSON: ${args.out}`);
 }
 if (args.record) {
-  const file = join(root, 'bench/results.json');
-  const recorded = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const recorded = existsSync(RECORD) ? JSON.parse(readFileSync(RECORD, 'utf8')) : {};
+  for (const [name, entry] of Object.entries(json)) {
+    // --only: the part not run stays as recorded (checked above to be measured alike).
+    const old = recordedBefore[name];
+    if (args.only === 'ticks' && old !== undefined) entry.rows = old.rows;
+    if (args.only === 'floods' && old !== undefined) entry.tickRows = old.tickRows;
+  }
   recorded.browser = { ...recorded.browser, ...json };
-  writeFileSync(file, `${JSON.stringify(recorded, null, 2)}\n`);
-  console.log(`bench/results.json: ${Object.keys(json).join(', ')} recorded (node bench/tables.mjs writes the pages)`);
+  writeFileSync(RECORD, `${JSON.stringify(recorded, null, 2)}\n`);
+  const what = args.only === undefined ? '' : ` (${args.only === 'ticks' ? 'tick' : 'flood'} rows)`;
+  console.log(
+    `bench/results.json: ${Object.keys(json).join(', ')} recorded${what} (node bench/tables.mjs writes the pages)`,
+  );
 }
