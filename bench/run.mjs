@@ -55,18 +55,21 @@ const SCENARIOS = [
   'book 300 B JSON, 100 symbols',
   'stall',
 ].filter((s) => !args.only || args.only.split(',').some((x) => s.includes(x)));
-if (SCENARIOS.length === 0) refuse(`--only: no scenario's name contains any of '${args.only}'`);
 /** The stall scenario compares only the designs where a stalled main thread is a question. */
 const STALL_DESIGNS = ['ws (Buffer)', 'qq inline', 'qq thread'];
 /** The order book: the app's parse on the main thread (ws, qq), in the host, and folded there too. */
 const BOOK_DESIGNS = ['ws (Buffer)', 'qq thread', 'qq thread + json stage', 'qq thread + keyed stage'].filter(chosen);
-if (DESIGNS.length + BOOK_DESIGNS.length === 0) refuse(`--designs: no design's name contains any of '${args.designs}'`);
 const designsOf = (scenario) =>
   scenario === 'stall'
     ? STALL_DESIGNS.filter((d) => DESIGNS.includes(d))
     : scenario.startsWith('book')
       ? BOOK_DESIGNS
       : DESIGNS;
+if (SCENARIOS.length === 0) refuse(`--only: no scenario's name contains any of '${args.only}'`);
+if (SCENARIOS.every((scenario) => designsOf(scenario).length === 0)) {
+  const only = args.only === undefined ? '' : ` in the scenarios of --only '${args.only}'`;
+  refuse(`--designs: no design's name contains any of '${args.designs}'${only}`);
+}
 
 const server = spawn(process.execPath, [here('./server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise((resolve) => {

@@ -155,7 +155,8 @@ if (args.browser === undefined) {
 }
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RECORD = join(root, 'bench/results.json');
-const today = () => new Date().toISOString().slice(0, 10);
+/** The day the run started: the date of what it records, and what --record --only compares. */
+const today = new Date().toISOString().slice(0, 10);
 /** Each engine's recorded entry, where --record --only keeps its other part. */
 const recordedBefore =
   args.record && existsSync(RECORD) ? (JSON.parse(readFileSync(RECORD, 'utf8')).browser ?? {}) : {};
@@ -164,7 +165,7 @@ if (args.record && args.only !== undefined) {
   for (const name of browsers) {
     const old = recordedBefore[name];
     if (old === undefined) continue;
-    const now = { browser: engineVersion(name), runs, seconds, driven: Boolean(args.driven), date: today() };
+    const now = { browser: engineVersion(name), runs, seconds, driven: Boolean(args.driven), date: today };
     const unlike = Object.keys(now).filter((key) => old[key] !== now[key]);
     if (unlike.length > 0) {
       refuse(
@@ -580,7 +581,7 @@ try {
     const entry = {
       browser: version,
       driven: Boolean(args.driven),
-      date: today(),
+      date: today,
       runs,
       seconds,
       ...engineRows(results),

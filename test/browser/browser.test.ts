@@ -1,5 +1,5 @@
 /**
- * The browser build in real Chromium, Firefox and WebKit, launched by us (helpers/pages.ts) rather
+ * The browser build in real Chromium, Firefox and WebKit, launched by us (helpers/page-suite.ts) rather
  * than by vitest's browser mode (where the conformance suite runs, *.browser.test.ts): what that
  * mode cannot show. The scenarios run inside the page; their event logs come back for exact
  * assertions here, each engine's own where it differs.

@@ -166,10 +166,15 @@ describeEngines('sharing: leader', (pages) => {
         { close: 1006 },
       ];
       const before = pages.server.log.accepted;
+      const asked = pages.web.requests.length;
       const a = await open(`${pages.server.url}/sink`, { options }); // leads: its worker fails
       const b = await open(`${pages.server.url}/sink`, { options }); // joins the failed leader
       for (const tab of [a, b]) expect(await tab.evaluate('window.events')).toEqual(failed);
       expect(pages.server.log.accepted).toBe(before);
+      // One worker tried: B did not lead a worker of its own (which would fail alike).
+      expect(pages.web.requests.slice(asked).filter((path) => path === '/nowhere/shared-worker.js')).toEqual([
+        '/nowhere/shared-worker.js',
+      ]);
     },
     TEST_TIMEOUT,
   );
@@ -182,8 +187,11 @@ describeEngines('sharing: leader', (pages) => {
       const script = pages.web.holdPoint();
       try {
         const options = `{ backend: 'shared', sharing: 'leader', workerUrl: '${script.path}/worker.js' }`;
+        const started = Date.now();
         const a = await open(`${pages.server.url}/sink`, { options });
         await script.arrived; // the leader's worker did ask for it
+        // Not before its time: the page started its 30 s wait after `started`.
+        expect(Date.now() - started).toBeGreaterThan(29_000);
         expect(await a.evaluate('window.events')).toEqual([
           { error: 'socket host died: no leader tab answered within 30000 ms' },
           { close: 1006 },
