@@ -95,17 +95,21 @@ const isWebKit = (): boolean =>
  */
 function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, options: LinkOptions): HostLink {
   const { sharing, heartbeat } = options;
-  const noLeader = sharing === 'shared-worker' ? undefined : leaderUnavailable();
-  const leader = () => tabLink(leaderRoute(urls.shared), config, heartbeat);
-  if (sharing !== 'shared-worker' && noLeader === undefined && (sharing === 'leader' || isWebKit())) return leader();
-  const noSharedWorker = sharing === 'leader' ? undefined : sharedFallback(urls.shared);
-  if (sharing !== 'leader' && noSharedWorker === undefined) {
-    return tabLink(sharedWorkerRoute(urls.shared), config, heartbeat);
+  const hosts: ReadonlyArray<'shared-worker' | 'leader'> =
+    sharing !== 'auto' ? [sharing] : isWebKit() ? ['leader', 'shared-worker'] : ['shared-worker', 'leader'];
+  /** Why each host tried cannot serve this page. */
+  const why: { 'shared-worker'?: string; leader?: string } = {};
+  for (const host of hosts) {
+    const reason = host === 'leader' ? leaderUnavailable() : sharedFallback(urls.shared);
+    if (reason === undefined) {
+      const route = host === 'leader' ? leaderRoute(urls.shared) : sharedWorkerRoute(urls.shared);
+      return tabLink(route, config, heartbeat);
+    }
+    why[host] = reason;
   }
-  if (sharing === 'auto' && noLeader === undefined) return leader();
-  // Neither: where the app asked for a SharedWorker (or a leader would not do either), why not the
-  // SharedWorker; where it asked for a leader, why not that.
-  warnOnce(noSharedWorker ?? `${noLeader}, which sharing 'leader' needs; using backend worker`);
+  // Neither: why not the SharedWorker, where it was asked for (or a leader would not do either);
+  // where only a leader was, why not that.
+  warnOnce(why['shared-worker'] ?? `${why.leader}, which sharing 'leader' needs; using backend worker`);
   return workerLink(config, urls.worker);
 }
 

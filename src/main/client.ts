@@ -53,11 +53,11 @@ export class HostClient {
   /** Dispatched bytes and messages not yet returned to the host as credit. */
   #creditBytes = 0;
   #creditItems = 0;
-  /** The end-of-turn callback (credit, the dispatch budget's clock) is scheduled. */
-  #turnQueued = false;
-  /** When it was scheduled, and which one it is (a callback of a turn already ended does nothing). */
-  #turnQueuedAt = 0;
-  #turn = 0;
+  /**
+   * The end-of-turn callback (credit, the dispatch budget's clock) that is scheduled, by when it
+   * was; undefined while none is. A callback whose turn already ended (not this one) does nothing.
+   */
+  #queuedTurn: { at: number } | undefined;
   /** See {@link Platform.lateTurnMs}. */
   readonly #lateTurnMs: number | undefined;
   /** Batches received past this turn's budget, dispatched in later turns. */
@@ -162,7 +162,7 @@ export class HostClient {
    * One clock covers everything a turn dispatches, in the port's callback and here alike.
    */
   #endTurn = (): void => {
-    this.#turnQueued = false;
+    this.#queuedTurn = undefined;
     const start = this.#turnStart ?? now();
     while (this.#pending.length > 0 && now() - start <= DISPATCH_BUDGET_MS) {
       this.#dispatch(this.#pending.shift() as Batch<HostEvent>);
@@ -179,7 +179,8 @@ export class HostClient {
   #onBatch = (event: { data: unknown }): void => {
     const batch = event.data;
     if (!isBatch(batch)) return;
-    if (this.#turnQueued && this.#lateTurnMs !== undefined && now() - this.#turnQueuedAt > this.#lateTurnMs) {
+    const queued = this.#queuedTurn;
+    if (queued !== undefined && this.#lateTurnMs !== undefined && now() - queued.at > this.#lateTurnMs) {
       // The end of the turn is starved (WebKit runs a flood of port messages ahead of other
       // tasks): this batch comes in a later task, so the turn is over. End it here, on a fresh
       // clock; else batches would wait, uncredited, until the flood stops.
@@ -208,12 +209,11 @@ export class HostClient {
   }
 
   #queueEndTurn(): void {
-    if (this.#turnQueued) return;
-    this.#turnQueued = true;
-    this.#turnQueuedAt = now();
-    const turn = ++this.#turn;
+    if (this.#queuedTurn !== undefined) return;
+    const turn = { at: now() };
+    this.#queuedTurn = turn;
     this.#schedule(() => {
-      if (turn === this.#turn && this.#turnQueued) this.#endTurn();
+      if (this.#queuedTurn === turn) this.#endTurn();
     });
   }
 

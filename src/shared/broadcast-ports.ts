@@ -26,13 +26,8 @@ export interface BroadcastPorts {
 /** The lanes of the channel `name`; `open` false holds posts until {@link BroadcastPorts.open}. */
 export function broadcastPorts(name: string, open: boolean): BroadcastPorts {
   const channel = new BroadcastChannel(name);
-  // A BroadcastChannel's postMessage takes no transfer list: lanes.ts passes one, which it ignores.
-  const carrier = {
-    postMessage: (message: unknown) => channel.postMessage(message),
-    addEventListener: channel.addEventListener.bind(channel),
-    removeEventListener: channel.removeEventListener.bind(channel),
-  };
-  const { ports, open: release, close } = lanes(carrier, 3, { held: !open });
+  // A BroadcastChannel's postMessage takes no transfer list: the one lanes.ts passes is ignored.
+  const { ports, open: release, close } = lanes(channel, 3, { held: !open });
   const [reply, data, control] = ports as [Port, Port, Port];
   return {
     reply,

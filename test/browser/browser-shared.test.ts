@@ -75,9 +75,7 @@ function helpers(pages: PageSuite) {
   })()`);
     return tab;
   }
-  const broadcast = (prefix: string, n: number) => {
-    for (const socket of pages.server.sockets) for (let i = 0; i < n; i++) socket.send(`${prefix}${i}`);
-  };
+  const broadcast = (prefix: string, n: number) => pages.server.broadcast(prefix, n);
   /** A new task of the page's instance echoes `data` (through a fresh host, after the last died). */
   const echoes = (tab: Tab, data: string, share = false) =>
     tab.evaluate(`(async () => {

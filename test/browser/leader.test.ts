@@ -50,9 +50,7 @@ function helpers(pages: PageSuite) {
     await tab.evaluate(tabScript(url, options, task, before));
     return tab;
   }
-  const broadcast = (prefix: string, n: number) => {
-    for (const socket of pages.server.sockets) for (let i = 0; i < n; i++) socket.send(`${prefix}${i}`);
-  };
+  const broadcast = (prefix: string, n: number) => pages.server.broadcast(prefix, n);
   return { open, broadcast };
 }
 

@@ -41,6 +41,8 @@ export interface TestServer {
   port: number;
   log: ServerLog;
   sockets: Set<WebSocket>;
+  /** Sends `<prefix>0` … `<prefix><n - 1>` on every connection open now. */
+  broadcast(prefix: string, n: number): void;
   /** Resolves once `n` connections closed. */
   closed(n: number): Promise<void>;
   /** The `/stall` connections open now start reading. */
@@ -243,6 +245,9 @@ export async function startWsServer(
     port,
     log,
     sockets,
+    broadcast: (prefix, n) => {
+      for (const ws of sockets) for (let i = 0; i < n; i++) ws.send(`${prefix}${i}`);
+    },
     closed: (n) =>
       log.closes.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
     dropAll: () => {
