@@ -102,6 +102,33 @@ describe.each(['inline', 'thread'] as const)('pipelines in Node (%s)', (backend)
     task.close();
   });
 
+  it.runIf(backend === 'thread')(
+    "holds an unkeyed value behind a keyed batch the page has not taken, with deliver: 'frame'",
+    async () => {
+      // The page stalls on the keyed value until the stage has emitted an unkeyed one after it,
+      // and sets a timer: the page asks for the next batch after a timer turn (no animation
+      // frames here), so with one batch a frame the unkeyed value comes after that timer. (Without
+      // `deliver`, an unkeyed value flows at once, as messages do.)
+      const marker = join(scratch, 'keyed-then-later');
+      const qq = make();
+      const task = qq.connectSocket({
+        url: `${server.url}/echo?marker=${encodeURIComponent(marker)}`,
+        pipeline: 'keyedThenLater',
+        deliver: 'frame',
+      });
+      const order: string[] = [];
+      task.onOpen(() => task.send({ data: 'k' }));
+      task.onMessage(({ data }) => {
+        order.push(data as string);
+        if (data !== 'k') return;
+        while (!existsSync(marker));
+        setTimeout(() => order.push('a timer turn'), 0);
+      });
+      await vi.waitFor(() => expect(order).toHaveLength(3), WAIT);
+      expect(order).toEqual(['k', 'a timer turn', 'k later']);
+    },
+  );
+
   it('keeps the stage across reconnects: its close and open run for each connection', async () => {
     const qq = make();
     const task = qq.connectSocket({

@@ -89,7 +89,7 @@ class QQInstance implements TaskOwner {
       request.reconnect === undefined
         ? undefined
         : { dial: this.#dialer(request, checked.credentials), policy: request.reconnect };
-    const piped = request.pipeline === undefined ? undefined : { frame: checked.frame };
+    const piped = request.pipeline === undefined ? undefined : { frame: request.deliver === 'frame' };
     const task = new SocketTaskImpl(id, url, client, this, lasting, piped);
     this.#live.add(task);
     if (lasting !== undefined) this.#requests.set(task, request);

@@ -252,9 +252,7 @@ export type ConnectRequest = Omit<ConnectFrame, 'type' | 'id'>;
 export function checkConnect(
   option: unknown,
   o: ResolvedOptions,
-):
-  | { ok: true; value: ConnectRequest; credentials: Credentials | undefined; frame: boolean }
-  | { ok: false; errMsg: string } {
+): { ok: true; value: ConnectRequest; credentials: Credentials | undefined } | { ok: false; errMsg: string } {
   if (!isOptionsObject(option)) return { ok: false, errMsg: errors.parameterNotObject('connectSocket', option) };
   const share = checkOptional(option, 'share', 'Boolean', false);
   const reconnect = checkReconnect(option.reconnect);
@@ -285,11 +283,9 @@ export function checkConnect(
     [K in keyof typeof checks]: (typeof checks)[K] extends Checked<infer T> ? T : never;
   };
   const dynamic = credentials.url !== undefined || credentials.header !== undefined;
-  const { deliver, ...request } = value;
   return {
     ok: true,
-    value: { ...request, ...(dynamic ? { dynamic } : {}) },
+    value: { ...value, ...(dynamic ? { dynamic } : {}) },
     credentials: dynamic ? credentials : undefined,
-    frame: deliver === 'frame',
   };
 }

@@ -16,7 +16,7 @@ import type { NoProxy } from './no-proxy.js';
 import type { LogEntry, LogLevel, TlsConfig } from './types.js';
 
 /** Bumped whenever a message changes shape; a host refuses a facade of another version. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Options the facade hands the host when it starts. */
 export interface HostConfig {
@@ -71,6 +71,11 @@ export interface ConnectFrame {
   resume?: { attempt: number; opened: boolean } | undefined;
   /** connectSocket's `pipeline`: the stage the task's messages go through (worker/pipeline.ts). */
   pipeline?: string | undefined;
+  /**
+   * connectSocket's `deliver`: with `'frame'`, every value waits in the host until the page took
+   * the previous batch (keyed or not), so the page gets at most one batch per animation frame.
+   */
+  deliver?: 'frame' | undefined;
 }
 
 /** connectSocket's `reconnect` with every default filled in. */

@@ -117,6 +117,8 @@ class Connection implements SocketHandlers, Pausable {
   readonly #keyed = new Map<string, ValueEntry>();
   /** Values posted that the page has not said it took: keyed ones wait while there are any. */
   #valuesOut = 0;
+  /** `deliver: 'frame'`: every value waits while any is out (one batch a frame). */
+  readonly #frame: boolean;
 
   constructor(host: Host, frame: ConnectFrame) {
     this.#host = host;
@@ -125,6 +127,7 @@ class Connection implements SocketHandlers, Pausable {
     this.#url = frame.dynamic === true ? '' : redactUrl(frame.url);
     this.#durable = frame.reconnect !== undefined;
     this.#pipeline = frame.pipeline;
+    this.#frame = frame.deliver === 'frame';
   }
 
   /** Adds a log entry for this task if the facade wants its level (HostConfig.log). */
@@ -225,10 +228,11 @@ class Connection implements SocketHandlers, Pausable {
   /**
    * Whether the values waiting may go now: always while the page has taken every value posted;
    * otherwise only while none of them is keyed (a keyed value waits here, where a newer one of
-   * its key can still replace it; unkeyed ones flow as messages do, under flow control).
+   * its key can still replace it; unkeyed ones flow as messages do, under flow control), and
+   * never with `deliver: 'frame'` (the page takes one batch a frame).
    */
   #mayOffer(): boolean {
-    return this.#valuesOut === 0 || this.#keyed.size === 0;
+    return this.#valuesOut === 0 || (!this.#frame && this.#keyed.size === 0);
   }
 
   /** A message went to the task's stage (stats count it as the page's would be). */
