@@ -34,7 +34,11 @@ export interface EventSink {
 /** Runs `fn` after the current turn (setImmediate on Node): where credit is returned from. */
 export type TurnScheduler = (fn: () => void) => void;
 
-/** How long a cleanly finished host's `ended` frame may trail the end of its thread task. */
+/**
+ * How long a cleanly finished host's `ended` frame may trail the news that it finished: the frame
+ * travels on the data port, which has no order with the channel that brings the news (a thread's
+ * exit, a shared host's reply on its own port).
+ */
 const ENDED_FRAME_GRACE_MS = 1000;
 
 /**
@@ -90,7 +94,9 @@ export class HostClient {
     });
     link.data.addEventListener('message', this.#onBatch);
     link.ended.then(
-      () => this.#lost(hostDeath.endedUnexpectedly(), this.#state === 'ending' ? ENDED_FRAME_GRACE_MS : 0),
+      // Whether this tab asked it to end or not: a shared host ends this tab's host when it takes
+      // the tab for gone, and the sockets' closes come before its `ended` frame, on the data port.
+      () => this.#lost(hostDeath.endedUnexpectedly(), ENDED_FRAME_GRACE_MS),
       (error: unknown) => this.#lost(String((error as Error)?.message ?? error), 0),
     );
   }
