@@ -129,6 +129,23 @@ describe.each(['inline', 'thread'] as const)('pipelines in Node (%s)', (backend)
     },
   );
 
+  it("credits a closed task's unkeyed values back to the host's window (deliver: 'frame')", async () => {
+    // Unkeyed values count in the host's window until the page says it took them. With 'frame'
+    // they wait in the host for the page's took, and the close brings the last of them in its
+    // own batch: the page of a closed task never says it took those, and the host must credit
+    // them itself. (The page's took is what credits the others: see the flow-control test.)
+    const qq = make();
+    for (let i = 0; i < 3; i++) {
+      const task = qq.connectSocket({ url: `${server.url}/burst/50/1000`, pipeline: 'upper', deliver: 'frame' });
+      const w = watch(task);
+      await w.closed;
+      expect(w.values).toHaveLength(50);
+      expect(w.values.at(-1)).toEqual({ data: 'M49' });
+      expect(w.events).toEqual([{ close: 1000, reason: '' }]);
+    }
+    expect((await qq.stats()).host).toMatchObject({ sockets: 0, inFlightMessages: 0 });
+  });
+
   it('keeps the stage across reconnects: its close and open run for each connection', async () => {
     const qq = make();
     const task = qq.connectSocket({

@@ -425,7 +425,7 @@ export class SocketTaskImpl implements SocketTask {
       this.#tookQueued = false;
       const { values, unkeyed } = this.#took;
       this.#took = { values: 0, unkeyed: 0 };
-      if (this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id, values, unkeyed });
+      if (values > 0 && this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id, values, unkeyed });
     };
     if (this.#piped?.frame === true) requestFrame(took);
     else queueMicrotask(took);
@@ -520,6 +520,7 @@ export class SocketTaskImpl implements SocketTask {
       this.#state = CONNECTING;
       const held = new HeldCommands();
       this.#sink = held;
+      this.#took = { values: 0, unkeyed: 0 }; // the dead host's values: the next host never sent them
       const info = { attempt, delay, code: 1006, reason: ABNORMAL_CLOSURE_REASON, errMsg };
       for (const listener of [...this.#reconnectListeners]) safeCall(listener, { ...info });
       this.#revival = setTimeout(() => {

@@ -119,6 +119,12 @@ class Connection implements SocketHandlers, Pausable {
   #valuesOut = 0;
   /** `deliver: 'frame'`: every value waits while any is out (one batch a frame). */
   readonly #frame: boolean;
+  /**
+   * Unkeyed values counted in the flow-control window and not yet credited back (by the page's
+   * `took`): what is left is credited when the connection closes, as the page of a closed task
+   * says nothing more.
+   */
+  #charged = 0;
 
   constructor(host: Host, frame: ConnectFrame) {
     this.#host = host;
@@ -209,6 +215,7 @@ class Connection implements SocketHandlers, Pausable {
     if (this.state === 'closed' || this.#stopped) return;
     if (key === undefined) {
       this.#values.push({ value, key, transfer, skipped: 0 });
+      this.#charged++;
       this.#host.flow.delivered(VALUE_COST, this);
     } else {
       const waiting = this.#keyed.get(key);
@@ -262,8 +269,16 @@ class Connection implements SocketHandlers, Pausable {
   /** The page dispatched `values` values, `unkeyed` of them without a key (their credit). */
   took(values: number, unkeyed: number): void {
     this.#valuesOut = Math.max(0, this.#valuesOut - values);
-    if (unkeyed > 0) this.#host.flow.credit(unkeyed * VALUE_COST, unkeyed);
+    this.#credit(unkeyed);
     if (this.#values.length > 0 && this.#mayOffer()) this.#host.offer(this);
+  }
+
+  /** Credits back up to `unkeyed` of the unkeyed values this connection counted in the window. */
+  #credit(unkeyed: number): void {
+    const items = Math.min(unkeyed, this.#charged);
+    if (items <= 0) return;
+    this.#charged -= items;
+    this.#host.flow.credit(items * VALUE_COST, items);
   }
 
   /** A value of this task's stage could not be posted (a DataCloneError): the stage failed. */
@@ -403,6 +418,7 @@ class Connection implements SocketHandlers, Pausable {
     if (this.#pausedAt !== undefined) this.resume();
     this.#log('info', 'close', `close ${event.code}${event.reason === '' ? '' : ` ${event.reason}`}`);
     this.#host.outbox.push({ type: 'close', id: this.#id, ...event });
+    this.#credit(this.#charged); // values that were dropped, or that the page took unheard
     this.#host.flow.release(this);
     this.#host.forget(this.#id);
   }
