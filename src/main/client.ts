@@ -73,7 +73,7 @@ export class HostClient {
   #cached = false;
   /** Where the host's log entries go (the instance's `log`). */
   readonly #log: (frame: LogFrame) => void;
-  /** running → ending (shutdown sent) → gone (ended event, or the host died) */
+  /** running → ending (shutdown sent, or the host's end heard) → gone (ended event, or the host died) */
   #state: 'running' | 'ending' | 'gone' = 'running';
   #endedResolve: (() => void) | undefined;
   #lostTimer: ReturnType<typeof setTimeout> | undefined;
@@ -308,6 +308,7 @@ export class HostClient {
    */
   #lost(why: string, graceMs: number): void {
     if (this.#state === 'gone') return;
+    this.#state = 'ending'; // new tasks go to a fresh host meanwhile
     this.#lostTimer = setTimeout(() => {
       this.#drainAll();
       if (this.#state === 'gone') return;
