@@ -1,5 +1,12 @@
-// What bench/run.mjs and bench/web.mjs share to report their runs: medians, numbers, tables
+// What bench/run.mjs and bench/web.mjs share: refusing a wrong argument, and reporting their runs:
+// medians, numbers, tables
 // (bench/tables.mjs writes the same tables into docs/performance.md from bench/results.json).
+
+/** A wrong argument ends bench `tool` at once, before anything started: one line, exit 2. */
+export const refuser = (tool) => (message) => {
+  console.error(`${tool}: ${message}`);
+  process.exit(2);
+};
 
 /** The median of `xs` (the mean of the middle two for an even count). */
 export const median = (xs) => {

@@ -11,12 +11,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { median, nodeTable } from './report.mjs';
+import { median, nodeTable, refuser } from './report.mjs';
 
-const refuse = (message) => {
-  console.error(`bench: ${message}`);
-  process.exit(2);
-};
+const refuse = refuser('bench');
 let args;
 try {
   ({ values: args } = parseArgs({

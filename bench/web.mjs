@@ -54,16 +54,12 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ENGINES, engineMissing, engineVersion, openDriven, openPage } from './engines.mjs';
-import { browserTable, median, tickTable } from './report.mjs';
+import { browserTable, median, refuser, tickTable } from './report.mjs';
 
 const TICK_DESIGNS = ['native + parse', 'worker + parse', 'worker + keyed stage', 'reference worker'];
 const DESIGNS = ['native', 'bare worker', 'bare relay', 'worker', 'shared', 'leader', 'bare shared'];
 const TICK_SYMBOLS = 10;
-/** A wrong argument ends the bench at once, before anything started. */
-const refuse = (message) => {
-  console.error(`bench:web: ${message}`);
-  process.exit(2);
-};
+const refuse = refuser('bench:web');
 let args;
 try {
   // `--tick-busy -1` is a negative number, not an option: parseArgs would refuse it as ambiguous.

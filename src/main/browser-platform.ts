@@ -87,6 +87,13 @@ const warnOnce = (text: string): void => {
 const isWebKit = (): boolean =>
   (globalThis as { navigator?: { vendor?: string } }).navigator?.vendor === 'Apple Computer, Inc.';
 
+/** Each host `shared` can use: why it cannot serve this page (undefined: it can), and its route. */
+const SHARED_HOSTS: Record<'shared-worker' | 'leader', [(url: URL) => string | undefined, (url: URL) => SharedRoute]> =
+  {
+    'shared-worker': [sharedFallback, sharedWorkerRoute],
+    leader: [leaderUnavailable, leaderRoute],
+  };
+
 /**
  * The `shared` backend: a host in the origin's SharedWorker (`sharing: 'shared-worker'`), or in
  * the leader tab's worker (`'leader'`); `'auto'` takes the SharedWorker where it can serve this
@@ -100,11 +107,9 @@ function sharedLink(config: HostConfig, urls: { worker: URL; shared: URL }, opti
   /** Why each host tried cannot serve this page. */
   const why: { 'shared-worker'?: string; leader?: string } = {};
   for (const host of hosts) {
-    const reason = host === 'leader' ? leaderUnavailable() : sharedFallback(urls.shared);
-    if (reason === undefined) {
-      const route = host === 'leader' ? leaderRoute(urls.shared) : sharedWorkerRoute(urls.shared);
-      return tabLink(route, config, heartbeat);
-    }
+    const [unavailable, route] = SHARED_HOSTS[host];
+    const reason = unavailable(urls.shared);
+    if (reason === undefined) return tabLink(route(urls.shared), config, heartbeat);
     why[host] = reason;
   }
   // Neither: why not the SharedWorker, where it was asked for (or a leader would not do either);

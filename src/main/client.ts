@@ -304,7 +304,7 @@ export class HostClient {
 
   /**
    * The host's task settled outside of `ended`. Its last batches travel on the data port, which
-   * has no order with the thread's own channel: give them `graceMs` to arrive first.
+   * has no order with the news (see {@link ENDED_FRAME_GRACE_MS}): give them `graceMs` to arrive.
    */
   #lost(why: string, graceMs: number): void {
     if (this.#state === 'gone') return;

@@ -162,7 +162,8 @@ export class SocketTaskImpl implements SocketTask {
   readonly #piped: { frame: boolean } | undefined;
   /** The host will be told the page took the values it delivered, and how many. */
   #tookQueued = false;
-  #took = { values: 0, unkeyed: 0 };
+  #tookValues = 0;
+  #tookUnkeyed = 0;
   readonly #reconnectListeners = new Set<OnReconnectCallback>();
   /** Sends the socket took, and their bytes (stats). */
   #messagesOut = 0;
@@ -417,19 +418,23 @@ export class SocketTaskImpl implements SocketTask {
       result.skipped = event.skipped ?? 0;
     }
     this.#emit('message', result);
-    this.#took.values++;
-    if (event.key === undefined) this.#took.unkeyed++;
+    this.#tookValues++;
+    if (event.key === undefined) this.#tookUnkeyed++;
     if (this.#tookQueued) return;
     this.#tookQueued = true;
-    const took = () => {
-      this.#tookQueued = false;
-      const { values, unkeyed } = this.#took;
-      this.#took = { values: 0, unkeyed: 0 };
-      if (values > 0 && this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id, values, unkeyed });
-    };
-    if (this.#piped?.frame === true) requestFrame(took);
-    else queueMicrotask(took);
+    if (this.#piped?.frame === true) requestFrame(this.#sendTook);
+    else queueMicrotask(this.#sendTook);
   }
+
+  /** Tells the host how many values the page took since the last time (their credit). */
+  #sendTook = (): void => {
+    this.#tookQueued = false;
+    const values = this.#tookValues;
+    const unkeyed = this.#tookUnkeyed;
+    this.#tookValues = 0;
+    this.#tookUnkeyed = 0;
+    if (values > 0 && this.#state !== CLOSED) this.#sink?.post({ type: 'took', id: this.#id, values, unkeyed });
+  };
 
   /** A message from the host; slab bytes become an ArrayBuffer of exactly the message's bytes. */
   message(data: Item): void {
@@ -520,7 +525,9 @@ export class SocketTaskImpl implements SocketTask {
       this.#state = CONNECTING;
       const held = new HeldCommands();
       this.#sink = held;
-      this.#took = { values: 0, unkeyed: 0 }; // the dead host's values: the next host never sent them
+      // The dead host's values: the next host never sent them.
+      this.#tookValues = 0;
+      this.#tookUnkeyed = 0;
       const info = { attempt, delay, code: 1006, reason: ABNORMAL_CLOSURE_REASON, errMsg };
       for (const listener of [...this.#reconnectListeners]) safeCall(listener, { ...info });
       this.#revival = setTimeout(() => {

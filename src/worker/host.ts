@@ -276,7 +276,7 @@ class Connection implements SocketHandlers, Pausable {
   /** Credits back up to `unkeyed` of the unkeyed values this connection counted in the window. */
   #credit(unkeyed: number): void {
     const items = Math.min(unkeyed, this.#charged);
-    if (items <= 0) return;
+    if (items === 0) return;
     this.#charged -= items;
     this.#host.flow.credit(items * VALUE_COST, items);
   }
